@@ -1,0 +1,246 @@
+"""NLU benchmark: our pipeline against Rasa's stock pipeline, on the held-out set.
+
+    .venv/bin/python bench/nlu.py            # trains both from scratch, evaluates, prints
+    .venv/bin/python bench/nlu.py --json var/bench/nlu.json
+
+For each pipeline it trains an NLU model on nlu_data/ with Rasa's cache off
+(so the training time is from scratch), then parses every utterance of
+tests/nlu_holdout.yml (never trained on) in a fresh process, and reports:
+intent accuracy overall and per variant (with diacritics, without diacritics,
+with teencode/abbreviations), macro-F1, the most frequent confusions, parse
+latency p50/p95, training time, and the peak RSS of training and of serving.
+`out_of_scope` counts as right when recognised as `out_of_scope` or as
+`nlu_fallback` (the catalogue's contract). It also sweeps the
+FallbackClassifier threshold on our model's raw confidences.
+
+Both pipelines run in the same invocation, so the gain is a ratio measured on
+the same machine at the same time.
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import collections
+import json
+import logging
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Dict, List, Tuple
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.text_variants import variants  # noqa: E402
+
+FALLBACK = "nlu_fallback"
+OUT_OF_SCOPE = "out_of_scope"
+PIPELINES = {"ours": ROOT / "config.yml", "stock": ROOT / "bench" / "stock_config.yml"}
+
+
+def read_holdout(path: Path) -> List[Tuple[str, str]]:
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    items = []
+    for block in data["nlu"]:
+        for line in block["examples"].splitlines():
+            line = line.strip()
+            if line.startswith("- "):
+                items.append((line[2:].strip(), block["intent"]))
+    return items
+
+
+def is_correct(expected: str, predicted: str) -> bool:
+    return predicted == expected or (expected == OUT_OF_SCOPE and predicted == FALLBACK)
+
+
+def run_measured(command: List[str], env: Dict[str, str]) -> Tuple[float, float, int]:
+    """Run a command; return (seconds, peak RSS in MiB, exit code)."""
+    started = time.perf_counter()
+    process = subprocess.Popen(command, cwd=ROOT, env=env)
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - started
+    return seconds, usage.ru_maxrss / 1024, os.waitstatus_to_exitcode(status)
+
+
+def train(name: str, config: Path, out: Path, env: Dict[str, str]) -> Dict[str, Any]:
+    command = [
+        sys.executable, "-m", "rasa", "train", "nlu",
+        "--config", str(config), "--nlu", str(ROOT / "nlu_data"),
+        "--out", str(out), "--fixed-model-name", name,
+    ]
+    seconds, rss, code = run_measured(command, env)
+    if code != 0:
+        raise SystemExit(f"training {name} failed with exit code {code}")
+    return {"model": str(out / f"{name}.tar.gz"), "train_seconds": seconds, "train_peak_rss_mib": rss}
+
+
+def evaluate_in_child(model: str, holdout: Path, out: Path, env: Dict[str, str]) -> Dict[str, Any]:
+    command = [sys.executable, __file__, "--evaluate", model, "--holdout", str(holdout), "--json", str(out)]
+    _, rss, code = run_measured(command, env)
+    if code != 0:
+        raise SystemExit(f"evaluating {model} failed with exit code {code}")
+    result = json.loads(out.read_text(encoding="utf-8"))
+    result["serve_peak_rss_mib"] = rss
+    return result
+
+
+async def _parse_all(model: str, items: List[Tuple[str, str]]) -> List[Dict[str, Any]]:
+    from rasa.core.agent import Agent
+
+    agent = Agent.load(model)
+    for text, _ in items[:10]:  # warm-up (graph and TF functions)
+        await agent.parse_message(text)
+    rows = []
+    for text, expected in items:
+        started = time.perf_counter()
+        parsed = await agent.parse_message(text)
+        latency_ms = (time.perf_counter() - started) * 1000
+        ranking = [r for r in parsed.get("intent_ranking") or [] if r.get("name") != FALLBACK]
+        rows.append(
+            {
+                "text": text,
+                "expected": expected,
+                "predicted": parsed["intent"]["name"],
+                "raw_top": ranking[0]["name"] if ranking else None,
+                "raw_confidence": ranking[0]["confidence"] if ranking else 0.0,
+                "latency_ms": latency_ms,
+            }
+        )
+    return rows
+
+
+def evaluate(model: str, holdout: Path, out: Path) -> None:
+    from rasa.utils.log_utils import configure_structlog
+
+    configure_structlog(logging.WARNING)
+    logging.getLogger().setLevel(logging.WARNING)
+    rows = asyncio.run(_parse_all(model, read_holdout(holdout)))
+    out.write_text(json.dumps({"rows": rows}, ensure_ascii=False), encoding="utf-8")
+
+
+def percentile(values: List[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+    from sklearn.metrics import f1_score
+
+    by_variant: Dict[str, List[bool]] = collections.defaultdict(list)
+    confusions: collections.Counter = collections.Counter()
+    for row in rows:
+        correct = is_correct(row["expected"], row["predicted"])
+        row["correct"] = correct
+        for variant in ["overall", *variants(row["text"])]:
+            by_variant[variant].append(correct)
+        if not correct:
+            confusions[(row["expected"], row["predicted"])] += 1
+    labels_true = [r["expected"] for r in rows]
+    labels_pred = [
+        OUT_OF_SCOPE if r["predicted"] == FALLBACK and r["expected"] == OUT_OF_SCOPE else r["predicted"]
+        for r in rows
+    ]
+    latencies = [r["latency_ms"] for r in rows]
+    return {
+        "accuracy": {k: sum(v) / len(v) for k, v in by_variant.items()},
+        "counts": {k: len(v) for k, v in by_variant.items()},
+        "macro_f1": f1_score(labels_true, labels_pred, labels=sorted(set(labels_true)), average="macro"),
+        "confusions": [(a, b, n) for (a, b), n in confusions.most_common(15)],
+        "latency_p50_ms": statistics.median(latencies),
+        "latency_p95_ms": percentile(latencies, 95),
+    }
+
+
+def threshold_sweep(rows: List[Dict[str, Any]]) -> List[Dict[str, float]]:
+    """Accuracy if the fallback threshold were t, from the raw DIET confidences."""
+    sweep = []
+    for threshold in [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]:
+        right = in_scope_fallbacks = 0
+        for row in rows:
+            predicted = FALLBACK if row["raw_confidence"] < threshold else row["raw_top"]
+            right += is_correct(row["expected"], predicted)
+            in_scope_fallbacks += predicted == FALLBACK and row["expected"] != OUT_OF_SCOPE
+        sweep.append(
+            {"threshold": threshold, "accuracy": right / len(rows), "in_scope_fallbacks": in_scope_fallbacks}
+        )
+    return sweep
+
+
+def print_report(results: Dict[str, Dict[str, Any]], sweep: List[Dict[str, float]]) -> None:
+    names = list(results)
+    print("\nNLU benchmark on tests/nlu_holdout.yml")
+    header = f"{'metric':32}" + "".join(f"{n:>14}" for n in names)
+    print(header)
+    print("-" * len(header))
+    first = results[names[0]]["summary"]
+    for variant in first["accuracy"]:
+        label = f"accuracy {variant} (n={first['counts'][variant]})"
+        print(f"{label:32}" + "".join(f"{results[n]['summary']['accuracy'][variant]:>14.3f}" for n in names))
+    rows = [
+        ("macro-F1", lambda r: f"{r['summary']['macro_f1']:.3f}"),
+        ("parse p50 (ms)", lambda r: f"{r['summary']['latency_p50_ms']:.1f}"),
+        ("parse p95 (ms)", lambda r: f"{r['summary']['latency_p95_ms']:.1f}"),
+        ("training time (s)", lambda r: f"{r['train_seconds']:.0f}"),
+        ("training peak RSS (MiB)", lambda r: f"{r['train_peak_rss_mib']:.0f}"),
+        ("serving peak RSS (MiB)", lambda r: f"{r['serve_peak_rss_mib']:.0f}"),
+    ]
+    for label, fmt in rows:
+        print(f"{label:32}" + "".join(f"{fmt(results[n]):>14}" for n in names))
+    if len(names) > 1:
+        a, b = names[0], names[1]
+        ratio = results[a]["summary"]["accuracy"]["overall"] / max(1e-9, results[b]["summary"]["accuracy"]["overall"])
+        print(f"\naccuracy ratio {a}/{b}: {ratio:.3f}")
+    for name in names:
+        print(f"\nmost frequent confusions ({name}): expected -> predicted (count)")
+        for expected, predicted, count in results[name]["summary"]["confusions"][:10]:
+            print(f"  {expected} -> {predicted} ({count})")
+    print("\nfallback threshold sweep (ours, raw DIET confidence):")
+    for entry in sweep:
+        print(
+            f"  threshold {entry['threshold']:.1f}: accuracy {entry['accuracy']:.3f}, "
+            f"in-scope messages sent to fallback {entry['in_scope_fallbacks']}"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--holdout", type=Path, default=ROOT / "tests" / "nlu_holdout.yml")
+    parser.add_argument("--json", type=Path, help="write all figures as JSON here")
+    parser.add_argument("--only", choices=sorted(PIPELINES), action="append", help="benchmark only these")
+    parser.add_argument("--evaluate", metavar="MODEL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+
+    if args.evaluate:
+        evaluate(args.evaluate, args.holdout, args.json)
+        return 0
+
+    env = {**os.environ, "RASA_TELEMETRY_ENABLED": "false", "RASA_MAX_CACHE_SIZE": "0", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    results: Dict[str, Dict[str, Any]] = {}
+    with tempfile.TemporaryDirectory(prefix="nlu-bench-") as tmp:
+        work = Path(tmp)
+        for name in args.only or list(PIPELINES):
+            print(f"== training {name} pipeline ({PIPELINES[name].relative_to(ROOT)})", flush=True)
+            result = train(name, PIPELINES[name], work, env)
+            print(f"== evaluating {name}", flush=True)
+            result.update(evaluate_in_child(result["model"], args.holdout, work / f"{name}.json", env))
+            result["summary"] = summarize(result["rows"])
+            results[name] = result
+    sweep = threshold_sweep(results[next(iter(results))]["rows"])
+    print_report(results, sweep)
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        payload = {n: {k: v for k, v in r.items() if k != "model"} for n, r in results.items()}
+        payload["threshold_sweep"] = sweep
+        args.json.write_text(json.dumps(payload, ensure_ascii=False, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

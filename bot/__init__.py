@@ -1,0 +1,1 @@
+"""Trợ lý số: a Vietnamese digital-services assistant built on Rasa."""

@@ -1,0 +1,115 @@
+"""Entity extractor for closed lists (banks, bill types) that ignores diacritics.
+
+Aliases from ``gazetteer.yml`` and the message are both compared in their
+normalised form, so "ngan hang nong nghiep", "Agribank" and "nh nông nghiệp"
+all give ``bank: Agribank``. The entity's span is on the original text.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.extractors.extractor import EntityExtractorMixin
+from rasa.shared.nlu.constants import (
+    ENTITIES,
+    ENTITY_ATTRIBUTE_END,
+    ENTITY_ATTRIBUTE_START,
+    ENTITY_ATTRIBUTE_TYPE,
+    ENTITY_ATTRIBUTE_VALUE,
+    TEXT,
+)
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.normalizer import NormalToken, TextNormalizer, default_normalizer
+
+DEFAULT_GAZETTEER_PATH = Path(__file__).with_name("gazetteer.yml")
+
+Alias = Tuple[str, ...]
+
+
+class Gazetteer:
+    """Finds the longest known alias at each position of a token sequence."""
+
+    def __init__(self, entries: Dict[str, Dict[str, Sequence[str]]], normalizer: TextNormalizer) -> None:
+        self._aliases: Dict[Alias, Tuple[str, str]] = {}
+        for entity, values in entries.items():
+            for canonical, aliases in values.items():
+                for alias in [canonical, *aliases]:
+                    words = tuple(normalizer.normalize(str(alias)).split())
+                    if words:
+                        self._aliases[words] = (entity, str(canonical))
+        self._longest = max((len(a) for a in self._aliases), default=0)
+
+    @classmethod
+    def from_file(cls, path: Path, normalizer: Optional[TextNormalizer] = None) -> "Gazetteer":
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        return cls(data, normalizer or default_normalizer())
+
+    def find(self, tokens: Sequence[NormalToken]) -> List[Dict[Text, Any]]:
+        """Entities found in normalised tokens, longest match first, no overlaps."""
+        found: List[Dict[Text, Any]] = []
+        words = [t.text for t in tokens]
+        i = 0
+        while i < len(words):
+            for size in range(min(self._longest, len(words) - i), 0, -1):
+                hit = self._aliases.get(tuple(words[i : i + size]))
+                if hit:
+                    entity, value = hit
+                    found.append(
+                        {
+                            ENTITY_ATTRIBUTE_TYPE: entity,
+                            ENTITY_ATTRIBUTE_VALUE: value,
+                            ENTITY_ATTRIBUTE_START: tokens[i].start,
+                            ENTITY_ATTRIBUTE_END: tokens[i + size - 1].end,
+                        }
+                    )
+                    i += size
+                    break
+            else:
+                i += 1
+        return found
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
+)
+class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
+    """Adds entities for banks and bill types from the gazetteer file."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {"gazetteer_path": None}
+
+    def __init__(self, config: Dict[Text, Any]) -> None:
+        self._config = config
+        path = Path(config.get("gazetteer_path") or DEFAULT_GAZETTEER_PATH)
+        self._normalizer = default_normalizer()
+        self._gazetteer = Gazetteer.from_file(path, self._normalizer)
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "GazetteerEntityExtractor":
+        return cls(config)
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if not isinstance(text, str) or text.startswith("/"):
+                continue
+            entities = self.add_extractor_name(self._gazetteer.find(self._normalizer.tokens(text)))
+            message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)
+        return messages
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        return training_data

@@ -1,0 +1,64 @@
+"""Sends messages with no words in them (empty, digits, unknown emoji) to fallback.
+
+DIET has nothing to go on for "", "🤔🤔" or "0912345678", yet it still returns
+its most likely intent. This component, placed after the FallbackClassifier,
+makes such messages an ``nlu_fallback`` with full confidence, so the resident
+gets the "please type your question" answer instead of a guess.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
+from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
+from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.normalizer import default_normalizer
+
+
+def has_words(text: str) -> bool:
+    """True when the normalised text has at least one token with a letter."""
+    return any(not token.text.isdigit() for token in default_normalizer().tokens(text or ""))
+
+
+@DefaultV1Recipe.register(
+    DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False
+)
+class NoWordsFallback(GraphComponent):
+    """Marks messages without any word as ``nlu_fallback``."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def required_components(cls) -> List[type]:
+        return [FallbackClassifier]
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "NoWordsFallback":
+        return cls()
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            text = message.get(TEXT)
+            if text is None or (isinstance(text, str) and text.startswith("/")):
+                continue  # button payloads carry their intent
+            if not has_words(text):
+                message.set(
+                    INTENT,
+                    {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0},
+                    add_to_output=True,
+                )
+        return messages

@@ -1,0 +1,176 @@
+"""`python -m bot serve`: run the Rasa server, the action server and the web app.
+
+All three run as child processes in the foreground. Ctrl-C or SIGTERM stops
+them all; if one of them dies, the others are stopped too and serve exits
+non-zero, so a supervisor (systemd, a container) can restart the set.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Dict, List, Optional
+
+from bot.settings import PROJECT_ROOT, Settings
+from bot.training import ensure_model
+
+logger = logging.getLogger(__name__)
+
+STOP_GRACE_SECONDS = 15
+READY_TIMEOUT_SECONDS = 300
+
+
+@dataclass
+class Service:
+    name: str
+    command: List[str]
+    ready_url: str
+    process: Optional[subprocess.Popen] = None
+
+
+def child_environment(settings: Settings) -> Dict[str, str]:
+    """The environment every child gets: ours, plus the resolved ports."""
+    env = dict(os.environ)
+    env.update(
+        RASA_PORT=str(settings.rasa_port),
+        ACTIONS_PORT=str(settings.actions_port),
+        WEB_PORT=str(settings.web_port),
+        RASA_URL=settings.rasa_url,
+        PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+def services(settings: Settings, model: Path) -> List[Service]:
+    """The three processes of the assistant."""
+    python = sys.executable
+    local = "127.0.0.1"
+    return [
+        Service(
+            "actions",
+            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
+            f"http://{local}:{settings.actions_port}/health",
+        ),
+        Service(
+            "rasa",
+            [
+                python, "-m", "rasa", "run",
+                "--model", str(model),
+                "--interface", settings.host,
+                "--port", str(settings.rasa_port),
+                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+                "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
+            ],
+            f"http://{local}:{settings.rasa_port}/",
+        ),
+        Service(
+            "web",
+            [python, "-m", "bot", "web"],
+            f"http://{local}:{settings.web_port}/health",
+        ),
+    ]
+
+
+def _is_ready(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(url, timeout=2) as response:
+            return response.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+class Supervisor:
+    """Starts the services, waits for them, and stops them together."""
+
+    def __init__(self, services: List[Service], env: Dict[str, str]) -> None:
+        self.services = services
+        self.env = env
+        self._stopping = False
+
+    def start(self) -> None:
+        for service in self.services:
+            logger.info("Starting %s: %s", service.name, " ".join(service.command))
+            service.process = subprocess.Popen(
+                service.command, cwd=PROJECT_ROOT, env=self.env, start_new_session=True
+            )
+
+    def dead(self) -> Optional[Service]:
+        for service in self.services:
+            if service.process is not None and service.process.poll() is not None:
+                return service
+        return None
+
+    def wait_ready(self, timeout: float = READY_TIMEOUT_SECONDS) -> bool:
+        deadline = time.monotonic() + timeout
+        pending = list(self.services)
+        while pending and time.monotonic() < deadline and not self._stopping:
+            if self.dead() is not None:
+                return False
+            pending = [s for s in pending if not _is_ready(s.ready_url)]
+            if pending:
+                time.sleep(1)
+        return not pending
+
+    def stop(self) -> None:
+        self._stopping = True
+        running = [s for s in self.services if s.process and s.process.poll() is None]
+        for service in running:
+            logger.info("Stopping %s", service.name)
+            _signal_group(service.process, signal.SIGTERM)
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for service in running:
+            remaining = max(0.1, deadline - time.monotonic())
+            try:
+                service.process.wait(timeout=remaining)
+            except subprocess.TimeoutExpired:
+                logger.warning("%s did not stop in time; killing it", service.name)
+                _signal_group(service.process, signal.SIGKILL)
+                service.process.wait()
+
+
+def _signal_group(process: subprocess.Popen, sig: int) -> None:
+    try:
+        os.killpg(process.pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def serve(settings: Optional[Settings] = None) -> int:
+    """Run until interrupted; returns the exit code."""
+    settings = settings or Settings.from_env()
+    model = ensure_model()
+    supervisor = Supervisor(services(settings, model), child_environment(settings))
+
+    def _on_signal(signum, _frame):  # noqa: ANN001
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    try:
+        supervisor.start()
+        if supervisor.wait_ready():
+            logger.info(
+                "Ready. Web chat: http://127.0.0.1:%s/  Rasa: http://127.0.0.1:%s/",
+                settings.web_port, settings.rasa_port,
+            )
+            print(f"READY web=http://127.0.0.1:{settings.web_port}/", flush=True)
+        while True:
+            failed = supervisor.dead()
+            if failed is not None:
+                logger.error("%s exited with code %s; stopping", failed.name, failed.process.returncode)
+                return 1
+            time.sleep(1)
+    except KeyboardInterrupt:
+        logger.info("Shutting down")
+        return 0
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        supervisor.stop()

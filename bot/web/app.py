@@ -1,0 +1,119 @@
+"""The web app (port 8080): web chat at `/`, health check, chat API.
+
+The chat page talks to `/api/chat` on this same origin; the app forwards each
+message to the Rasa REST channel, so only one port needs to be reachable from a
+resident's phone.
+"""
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any, Dict, List
+
+import aiohttp
+from aiohttp import web
+
+from bot.settings import Settings
+
+logger = logging.getLogger(__name__)
+
+STATIC_DIR = Path(__file__).with_name("static")
+MAX_MESSAGE_CHARS = 5000
+SENDER_PATTERN = re.compile(r"^[A-Za-z0-9_-]{8,64}$")
+RASA_TIMEOUT = aiohttp.ClientTimeout(total=30)
+
+SETTINGS_KEY = web.AppKey("settings", Settings)
+SESSION_KEY = web.AppKey("http", aiohttp.ClientSession)
+
+
+def _error(status: int, message: str) -> web.Response:
+    return web.json_response({"error": message}, status=status)
+
+
+async def chat_page(request: web.Request) -> web.FileResponse:
+    return web.FileResponse(STATIC_DIR / "chat.html")
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+async def chat_api(request: web.Request) -> web.Response:
+    """POST {"sender": "...", "message": "..."} -> {"messages": [...]} from Rasa."""
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return _error(400, "Yêu cầu không hợp lệ (cần JSON).")
+    if not isinstance(body, dict):
+        return _error(400, "Yêu cầu không hợp lệ.")
+    sender, message = body.get("sender"), body.get("message")
+    if not isinstance(sender, str) or not SENDER_PATTERN.match(sender):
+        return _error(400, "Mã cuộc trò chuyện không hợp lệ.")
+    if not isinstance(message, str):
+        return _error(400, "Thiếu nội dung tin nhắn.")
+    if len(message) > MAX_MESSAGE_CHARS:
+        return _error(413, f"Tin nhắn dài quá {MAX_MESSAGE_CHARS} ký tự. Anh/chị gõ ngắn gọn hơn giúp em ạ.")
+    messages = await forward_to_rasa(request.app, sender, message)
+    if messages is None:
+        return _error(502, "Trợ lý số đang bận, anh/chị thử lại sau ít phút ạ.")
+    return web.json_response({"messages": messages})
+
+
+async def forward_to_rasa(app: web.Application, sender: str, message: str) -> Any:
+    settings = app[SETTINGS_KEY]
+    url = f"{settings.rasa_url}/webhooks/rest/webhook"
+    try:
+        async with app[SESSION_KEY].post(url, json={"sender": sender, "message": message}) as response:
+            if response.status != 200:
+                logger.warning("Rasa answered %s", response.status)
+                return None
+            return _clean(await response.json())
+    except (aiohttp.ClientError, TimeoutError, ValueError) as error:
+        logger.warning("Rasa unreachable: %s", error)
+        return None
+
+
+def _clean(messages: Any) -> List[Dict[str, Any]]:
+    """Keep only what the page renders: text, buttons (title, payload), image."""
+    cleaned: List[Dict[str, Any]] = []
+    for item in messages if isinstance(messages, list) else []:
+        if not isinstance(item, dict):
+            continue
+        entry: Dict[str, Any] = {}
+        if isinstance(item.get("text"), str):
+            entry["text"] = item["text"]
+        if isinstance(item.get("image"), str):
+            entry["image"] = item["image"]
+        buttons = [
+            {"title": str(b.get("title", "")), "payload": str(b.get("payload", ""))}
+            for b in item.get("buttons") or []
+            if isinstance(b, dict)
+        ]
+        if buttons:
+            entry["buttons"] = buttons
+        if entry:
+            cleaned.append(entry)
+    return cleaned
+
+
+async def _client_session(app: web.Application):
+    app[SESSION_KEY] = aiohttp.ClientSession(timeout=RASA_TIMEOUT)
+    yield
+    await app[SESSION_KEY].close()
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(client_max_size=64 * 1024)
+    app[SETTINGS_KEY] = settings
+    app.cleanup_ctx.append(_client_session)
+    app.router.add_get("/", chat_page)
+    app.router.add_get("/health", health)
+    app.router.add_post("/api/chat", chat_api)
+    app.router.add_static("/static/", STATIC_DIR)
+    return app
+
+
+def run() -> None:
+    settings = Settings.from_env()
+    web.run_app(create_app(settings), host=settings.host, port=settings.web_port, print=None)

@@ -1,0 +1,150 @@
+"""End to end: `python -m bot serve` with the trained model, as an operator runs it.
+
+Starts the three processes on free ports, talks to the assistant through the
+Rasa REST channel and the web app, sends the bad inputs a real chat gets, and
+stops everything with SIGTERM.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.conftest import ROOT
+
+START_TIMEOUT = 420
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def http(url, payload=None, timeout=60):
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def port_open(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    ports = {"RASA_PORT": free_port(), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
+    log = tmp_path_factory.mktemp("serve") / "serve.log"
+    env = {**os.environ, **{k: str(v) for k, v in ports.items()}, "RASA_TELEMETRY_ENABLED": "false"}
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "bot", "serve"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + START_TIMEOUT
+    while b"READY" not in log.read_bytes():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail("serve did not start:\n" + log.read_text(errors="replace")[-4000:])
+        time.sleep(1)
+    yield {"process": process, "log": log, **ports}
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        process.wait(timeout=60)
+
+
+def rest(assistant, sender, text):
+    status, body = http(
+        f"http://127.0.0.1:{assistant['RASA_PORT']}/webhooks/rest/webhook", {"sender": sender, "message": text}
+    )
+    assert status == 200, body
+    return json.loads(body)
+
+
+def payloads(messages):
+    return [b["payload"] for m in messages for b in m.get("buttons", [])]
+
+
+def test_health_checks_answer(assistant):
+    assert http(f"http://127.0.0.1:{assistant['WEB_PORT']}/health")[0] == 200
+    assert http(f"http://127.0.0.1:{assistant['RASA_PORT']}/")[0] == 200
+    assert http(f"http://127.0.0.1:{assistant['ACTIONS_PORT']}/health")[0] == 200
+
+
+def test_question_without_diacritics_gets_the_answer_step_by_step(assistant):
+    messages = rest(assistant, "e2e-bank", "mo tk ngan hang can giay to gi")
+    assert len(messages) >= 2
+    assert "căn cước" in messages[0]["text"]
+    assert "/ask_help_menu" in payloads(messages[-1:])
+
+
+def test_greeting_shows_the_menu(assistant):
+    messages = rest(assistant, "e2e-greet", "xin chao")
+    assert "/report_scam" in payloads(messages)
+    section = rest(assistant, "e2e-greet", '/ask_help_menu{"menu_section":"bills"}')
+    assert "/ask_pay_electricity" in payloads(section)
+
+
+def test_web_chat_reaches_the_same_assistant(assistant):
+    status, body = http(
+        f"http://127.0.0.1:{assistant['WEB_PORT']}/api/chat",
+        {"sender": "web-e2e-0000000001", "message": "dong tien dien qua app the nao"},
+    )
+    assert status == 200
+    texts = " ".join(m.get("text", "") for m in json.loads(body)["messages"])
+    assert "mã khách hàng" in texts.lower()
+
+
+def test_out_of_scope_is_polite_and_offers_the_menu(assistant):
+    messages = rest(assistant, "e2e-oos", "ket qua bong da toi qua the nao")
+    assert "chưa hỗ trợ" in messages[0]["text"]
+    assert "/ask_community_team" in payloads(messages)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        "🤔🤔🤔",
+        "0912345678",
+        "123456789012",
+        ("Bác muốn hỏi cháu chuyện mở tài khoản ngân hàng để nhận tiền trợ cấp. " * 80)[:5000],
+        "I want to pay tien dien online please",
+        "!!!???",
+    ],
+    ids=["empty", "emoji", "phone-like", "id-like", "5000-chars", "mixed-english", "punctuation"],
+)
+def test_bad_input_gets_a_sensible_answer(assistant, text):
+    messages = rest(assistant, "e2e-bad-" + str(abs(hash(text)) % 10**8), text)
+    assert messages, "no answer at all"
+    assert all(m.get("text") for m in messages)
+    for digits in ["0912345678", "123456789012"]:
+        assert all(digits not in m["text"] for m in messages), "the assistant repeated a number back"
+    follow_up = rest(assistant, "e2e-after-bad", "cam on")
+    assert follow_up
+
+
+def test_long_message_is_understood(assistant):
+    text = ("Bác muốn hỏi cháu chuyện mở tài khoản ngân hàng để nhận tiền trợ cấp. " * 80)[:5000]
+    messages = rest(assistant, "e2e-long", text)
+    assert "tài khoản" in messages[0]["text"]
+    assert "/ask_help_menu" in payloads(messages[-1:])
+
+
+def test_sigterm_stops_all_three(assistant):
+    process = assistant["process"]
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=60) == 0
+    time.sleep(1)
+    for name in ("RASA_PORT", "ACTIONS_PORT", "WEB_PORT"):
+        assert not port_open(assistant[name]), f"{name} still open after SIGTERM"

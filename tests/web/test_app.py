@@ -1,0 +1,121 @@
+"""The web app against a fake Rasa REST channel served on 127.0.0.1."""
+from typing import Any, Dict, List
+
+import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestClient, TestServer
+
+from bot.settings import Settings
+from bot.web.app import MAX_MESSAGE_CHARS, create_app
+
+SENDER = "web-0123456789abcdef"
+
+
+@pytest.fixture
+async def fake_rasa():
+    received: List[Dict[str, Any]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        received.append(body)
+        return web.json_response(
+            [
+                {"recipient_id": body["sender"], "text": f"Dạ, em nhận được: {body['message']}"},
+                {
+                    "recipient_id": body["sender"],
+                    "text": "Chọn tiếp ạ",
+                    "buttons": [{"title": "📋 Menu", "payload": "/ask_help_menu", "type": "postback"}],
+                    "custom": {"ignored": True},
+                },
+            ]
+        )
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield server, received
+    await server.close()
+
+
+async def client_for(rasa_url: str) -> TestClient:
+    settings = Settings(host="127.0.0.1", rasa_port=0, actions_port=0, web_port=0, rasa_url=rasa_url)
+    client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
+    await client.start_server()
+    return client
+
+
+@pytest.fixture
+async def client(fake_rasa):
+    server, _ = fake_rasa
+    client = await client_for(str(server.make_url("")).rstrip("/"))
+    yield client
+    await client.close()
+
+
+async def test_health(client):
+    response = await client.get("/health")
+    assert response.status == 200
+    assert (await response.json())["status"] == "ok"
+
+
+async def test_chat_page_is_vietnamese_and_loads_its_script(client):
+    response = await client.get("/")
+    html = await response.text()
+    assert response.status == 200
+    assert '<html lang="vi">' in html and "/static/chat.js" in html
+    script = await client.get("/static/chat.js")
+    assert script.status == 200 and "/api/chat" in await script.text()
+
+
+async def test_message_is_forwarded_and_answer_cleaned(client, fake_rasa):
+    _, received = fake_rasa
+    response = await client.post("/api/chat", json={"sender": SENDER, "message": "mo tk ngan hang"})
+    assert response.status == 200
+    body = await response.json()
+    assert received == [{"sender": SENDER, "message": "mo tk ngan hang"}]
+    assert body["messages"] == [
+        {"text": "Dạ, em nhận được: mo tk ngan hang"},
+        {"text": "Chọn tiếp ạ", "buttons": [{"title": "📋 Menu", "payload": "/ask_help_menu"}]},
+    ]
+
+
+@pytest.mark.parametrize(
+    "payload, status",
+    [
+        ({"sender": "x", "message": "hi"}, 400),
+        ({"sender": SENDER}, 400),
+        ({"sender": SENDER, "message": 5}, 400),
+        (["not", "an", "object"], 400),
+        ({"sender": SENDER, "message": "a" * (MAX_MESSAGE_CHARS + 1)}, 413),
+    ],
+)
+async def test_bad_requests_get_a_clear_error(client, fake_rasa, payload, status):
+    _, received = fake_rasa
+    response = await client.post("/api/chat", json=payload)
+    assert response.status == status
+    assert (await response.json())["error"]
+    assert received == []
+
+
+async def test_malformed_json_is_refused(client):
+    response = await client.post("/api/chat", data=b"{not json", headers={"Content-Type": "application/json"})
+    assert response.status == 400
+
+
+async def test_emoji_and_empty_text_are_forwarded(client, fake_rasa):
+    _, received = fake_rasa
+    for text in ["🙏👍", ""]:
+        response = await client.post("/api/chat", json={"sender": SENDER, "message": text})
+        assert response.status == 200
+    assert [r["message"] for r in received] == ["🙏👍", ""]
+
+
+async def test_rasa_down_gives_a_polite_502():
+    client = await client_for("http://127.0.0.1:9")  # discard port: nothing listens
+    try:
+        response = await client.post("/api/chat", json={"sender": SENDER, "message": "alo"})
+        assert response.status == 502
+        assert "thử lại" in (await response.json())["error"]
+    finally:
+        await client.close()

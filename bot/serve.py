@@ -48,6 +48,24 @@ def child_environment(settings: Settings) -> Dict[str, str]:
     return env
 
 
+def render_endpoints(settings: Settings, source: Path = PROJECT_ROOT / "endpoints.yml") -> Path:
+    """endpoints.yml with ${VARIABLES} filled from the environment and our ports.
+
+    Rasa reads endpoints.yml literally, so the file it gets is written to var/run/.
+    """
+    env = child_environment(settings)
+    text = source.read_text(encoding="utf-8")
+    for name, value in env.items():
+        text = text.replace("${" + name + "}", value)
+    if "${" in text:
+        missing = text[text.index("${"):].split("}", 1)[0] + "}"
+        raise ValueError(f"endpoints.yml uses {missing}, which is not set")
+    target = PROJECT_ROOT / "var" / "run" / "endpoints.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text, encoding="utf-8")
+    return target
+
+
 def services(settings: Settings, model: Path) -> List[Service]:
     """The three processes of the assistant."""
     python = sys.executable
@@ -66,7 +84,7 @@ def services(settings: Settings, model: Path) -> List[Service]:
                 "--interface", settings.host,
                 "--port", str(settings.rasa_port),
                 "--credentials", str(PROJECT_ROOT / "credentials.yml"),
-                "--endpoints", str(PROJECT_ROOT / "endpoints.yml"),
+                "--endpoints", str(render_endpoints(settings)),
             ],
             f"http://{local}:{settings.rasa_port}/",
         ),

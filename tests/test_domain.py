@@ -96,7 +96,7 @@ def test_the_scam_answer_covers_the_catalogue(rules, domain):
     [
         ("ask_open_bank_account", ["căn cước", "ekyc", "đứng tên"]),
         ("ask_benefit_via_bank", ["ubnd xã", "dữ liệu quốc gia về dân cư"]),
-        ("ask_bank_biometric", ["1/1/2025", "10 triệu", "20 triệu", "nfc"]),
+        ("ask_bank_biometric", ["1/1/2025", "10.000.000 ₫", "20.000.000 ₫", "nfc"]),
         ("ask_portal_login", ["dichvucong.gov.vn", "vneid", "1/7/2024"]),
         ("ask_vneid", ["công an xã", "mức 2"]),
         ("ask_customer_code", ["hóa đơn"]),

@@ -33,3 +33,16 @@ def test_env_file_never_overrides_the_environment(tmp_path, monkeypatch):
     assert os.environ["TLS_TEST_A"] == "from-env"
     assert os.environ["TLS_TEST_B"] == "from-file"
     monkeypatch.delenv("TLS_TEST_B")
+
+
+def test_endpoints_get_the_actions_port(tmp_path):
+    from bot.serve import render_endpoints
+
+    source = tmp_path / "endpoints.yml"
+    source.write_text('action_endpoint:\n  url: "http://127.0.0.1:${ACTIONS_PORT}/webhook"\n')
+    settings = Settings.from_env({"ACTIONS_PORT": "6123"})
+    rendered = render_endpoints(settings, source).read_text()
+    assert "http://127.0.0.1:6123/webhook" in rendered
+    source.write_text("url: ${NOT_A_SETTING_XYZ}\n")
+    with pytest.raises(ValueError, match="NOT_A_SETTING_XYZ"):
+        render_endpoints(settings, source)

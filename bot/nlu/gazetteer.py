@@ -34,17 +34,19 @@ Alias = Tuple[str, ...]
 
 
 class Gazetteer:
-    """Finds the longest known alias at each position of a token sequence."""
+    """Finds, for each entity type, the longest known alias at each position."""
 
     def __init__(self, entries: Dict[str, Dict[str, Sequence[str]]], normalizer: TextNormalizer) -> None:
-        self._aliases: Dict[Alias, Tuple[str, str]] = {}
+        # entity -> alias words -> canonical value; entity types are matched
+        # independently, so "tiền điện" can be both a bill type and a journey.
+        self._aliases: Dict[str, Dict[Alias, str]] = {}
         for entity, values in entries.items():
+            table = self._aliases.setdefault(entity, {})
             for canonical, aliases in values.items():
                 for alias in [canonical, *aliases]:
                     words = tuple(normalizer.normalize(str(alias)).split())
                     if words:
-                        self._aliases[words] = (entity, str(canonical))
-        self._longest = max((len(a) for a in self._aliases), default=0)
+                        table[words] = str(canonical)
 
     @classmethod
     def from_file(cls, path: Path, normalizer: Optional[TextNormalizer] = None) -> "Gazetteer":
@@ -52,35 +54,36 @@ class Gazetteer:
         return cls(data, normalizer or default_normalizer())
 
     def find(self, tokens: Sequence[NormalToken]) -> List[Dict[Text, Any]]:
-        """Entities found in normalised tokens, longest match first, no overlaps."""
+        """Entities found in normalised tokens: per entity type, longest match first, no overlaps."""
         found: List[Dict[Text, Any]] = []
         words = [t.text for t in tokens]
-        i = 0
-        while i < len(words):
-            for size in range(min(self._longest, len(words) - i), 0, -1):
-                hit = self._aliases.get(tuple(words[i : i + size]))
-                if hit:
-                    entity, value = hit
-                    found.append(
-                        {
-                            ENTITY_ATTRIBUTE_TYPE: entity,
-                            ENTITY_ATTRIBUTE_VALUE: value,
-                            ENTITY_ATTRIBUTE_START: tokens[i].start,
-                            ENTITY_ATTRIBUTE_END: tokens[i + size - 1].end,
-                        }
-                    )
-                    i += size
-                    break
-            else:
-                i += 1
-        return found
+        for entity, table in self._aliases.items():
+            longest = max((len(a) for a in table), default=0)
+            i = 0
+            while i < len(words):
+                for size in range(min(longest, len(words) - i), 0, -1):
+                    value = table.get(tuple(words[i : i + size]))
+                    if value is not None:
+                        found.append(
+                            {
+                                ENTITY_ATTRIBUTE_TYPE: entity,
+                                ENTITY_ATTRIBUTE_VALUE: value,
+                                ENTITY_ATTRIBUTE_START: tokens[i].start,
+                                ENTITY_ATTRIBUTE_END: tokens[i + size - 1].end,
+                            }
+                        )
+                        i += size
+                        break
+                else:
+                    i += 1
+        return sorted(found, key=lambda e: (e[ENTITY_ATTRIBUTE_START], e[ENTITY_ATTRIBUTE_TYPE]))
 
 
 @DefaultV1Recipe.register(
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
 )
 class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
-    """Adds entities for banks and bill types from the gazetteer file."""
+    """Adds entities (banks, bill types, journeys) from the gazetteer file."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:

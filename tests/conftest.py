@@ -49,11 +49,23 @@ def topics():
 
 @pytest.fixture(scope="session")
 def rules():
-    """{intent: actions} of the first rule that starts with each intent."""
+    """{intent: the responses (utter_*) of the first rule that starts with it}."""
     found = {}
     for path in sorted((ROOT / "nlu_data" / "rules").glob("*.yml")):
         for rule in yaml.safe_load(path.read_text(encoding="utf-8"))["rules"]:
             intent = rule["steps"][0].get("intent")
-            actions = [step["action"] for step in rule["steps"][1:] if "action" in step]
+            actions = [
+                step["action"] for step in rule["steps"][1:] if step.get("action", "").startswith("utter_")
+            ]
             found.setdefault(intent, actions)
     return found
+
+
+@pytest.fixture(scope="module")
+def assistant(tmp_path_factory):
+    """`python -m bot serve` on free ports, one per test module that asks for it."""
+    from tests.serve_helpers import start_assistant, stop_assistant
+
+    running = start_assistant(tmp_path_factory.mktemp("serve"))
+    yield running
+    stop_assistant(running)

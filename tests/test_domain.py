@@ -37,6 +37,18 @@ def test_training_data_mixes_the_ways_residents_type(topics, training_examples):
         assert plain <= len(texts) * 0.8, f"{topic}: too few examples with diacritics"
 
 
+def test_every_answer_offers_to_resume_an_interrupted_journey():
+    import yaml
+
+    from tests.conftest import ROOT
+
+    data = yaml.safe_load((ROOT / "nlu_data" / "rules" / "answers.yml").read_text(encoding="utf-8"))
+    for rule in data["rules"]:
+        if rule["steps"][0].get("intent") == "nlu_fallback":
+            continue
+        assert rule["steps"][-1] == {"action": "action_offer_resume"}, rule["rule"]
+
+
 def test_every_topic_is_answered_by_a_rule(topics, rules, domain):
     for topic in topics:
         actions = rules.get(topic)
@@ -47,8 +59,8 @@ def test_every_topic_is_answered_by_a_rule(topics, rules, domain):
 
 def test_topic_answers_end_with_buttons_back_to_the_menu(topics, rules, domain):
     for topic in topics:
-        if topic in {"greet", "goodbye", "affirm", "deny"}:
-            continue
+        if topic in {"greet", "goodbye", "affirm", "deny", "request_human"}:
+            continue  # request_human goes on to the hand-off (tests/actions/test_handoff.py)
         last = domain.responses[rules[topic][-1]][-1]
         payloads = [b["payload"] for b in last.get("buttons", [])]
         assert MENU_PAYLOAD in payloads or rules[topic][-1] == "utter_menu", topic

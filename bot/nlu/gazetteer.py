@@ -21,11 +21,11 @@ from rasa.shared.nlu.constants import (
     ENTITY_ATTRIBUTE_START,
     ENTITY_ATTRIBUTE_TYPE,
     ENTITY_ATTRIBUTE_VALUE,
-    TEXT,
 )
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.message_text import typed_text
 from bot.nlu.normalizer import NormalToken, TextNormalizer, default_normalizer
 
 DEFAULT_GAZETTEER_PATH = Path(__file__).with_name("gazetteer.yml")
@@ -107,8 +107,8 @@ class GazetteerEntityExtractor(GraphComponent, EntityExtractorMixin):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text = message.get(TEXT)
-            if not isinstance(text, str) or text.startswith("/"):
+            text = typed_text(message)
+            if text is None:
                 continue
             entities = self.add_extractor_name(self._gazetteer.find(self._normalizer.tokens(text)))
             message.set(ENTITIES, message.get(ENTITIES, []) + entities, add_to_output=True)

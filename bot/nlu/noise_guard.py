@@ -15,9 +15,10 @@ from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.fallback_classifier import FallbackClassifier
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME
-from rasa.shared.nlu.constants import INTENT, INTENT_NAME_KEY, PREDICTED_CONFIDENCE_KEY, TEXT
+from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu.message_text import force_intent, typed_text
 from bot.nlu.normalizer import default_normalizer
 
 
@@ -52,13 +53,9 @@ class NoWordsFallback(GraphComponent):
 
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
-            text = message.get(TEXT)
-            if text is None or (isinstance(text, str) and text.startswith("/")):
-                continue  # button payloads carry their intent
-            if not has_words(text):
-                message.set(
-                    INTENT,
-                    {INTENT_NAME_KEY: DEFAULT_NLU_FALLBACK_INTENT_NAME, PREDICTED_CONFIDENCE_KEY: 1.0},
-                    add_to_output=True,
-                )
+            if message.get(TEXT) is None:
+                continue
+            text = typed_text(message)  # None for button payloads: they carry their intent
+            if text is not None and not has_words(text):
+                force_intent(message, DEFAULT_NLU_FALLBACK_INTENT_NAME)
         return messages

@@ -64,15 +64,23 @@ class Step:
         return next((c for c in self.choices if c.value == value), None)
 
     def match_typed(self, text: str) -> Optional[Choice]:
-        """The choice a typed answer names ('tien dien' -> 'Tiền điện'), if exactly one."""
+        """The choice a typed answer names ('tien dien' -> 'Tiền điện'): an exact
+        match, else the one choice whose title the answer contains."""
         typed = normalize(text)
         if not typed:
             return None
-        hits = [
-            c for c in self.choices
-            if typed == normalize(c.title) or f" {normalize(c.title)} " in f" {typed} "
-        ]
-        return hits[0] if len(hits) == 1 else None
+        titles = {c.value: normalize(c.title) for c in self.choices}
+        exact = [c for c in self.choices if titles[c.value] == typed]
+        if exact:
+            return exact[0]
+        contained = [c for c in self.choices if f" {titles[c.value]} " in f" {typed} "]
+        # "khong co" contains both "co" and "khong co": the longest title decides
+        contained.sort(key=lambda c: len(titles[c.value]), reverse=True)
+        if len(contained) == 1 or (
+            len(contained) > 1 and len(titles[contained[0].value]) > len(titles[contained[1].value])
+        ):
+            return contained[0]
+        return None
 
 
 @dataclass(frozen=True)

@@ -165,3 +165,10 @@ def test_broken_definitions_are_refused(tmp_path, broken, message):
     path.write_text(yaml.safe_dump(broken))
     with pytest.raises(JourneyDefinitionError, match=message):
         Catalogue.from_file(path)
+
+
+def test_typed_answer_prefers_the_exact_and_then_the_longest_title(catalogue):
+    step = catalogue.get("open_account").step("has_smartphone")  # "Có" / "Không có"
+    assert step.match_typed("khong co").value == "no"
+    assert step.match_typed("co").value == "yes"
+    assert step.match_typed("nha toi khong co may do").value == "no"

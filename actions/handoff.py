@@ -7,7 +7,6 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Text
 
-import yaml
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
@@ -16,7 +15,6 @@ from rasa_sdk.types import DomainDict
 from actions.journey import open_journey, say, state_of
 from bot.directory import default_directory
 from bot.journeys import render
-from bot.journeys.render import PROMPTS_PATH
 
 UNKNOWN = "-"  # the resident could not or would not name a commune we know
 CANCEL_INTENTS = {"deny", "journey_stop", "goodbye"}
@@ -25,7 +23,7 @@ MAX_COMMUNE_BUTTONS = 8
 
 
 def prompts() -> Dict[str, str]:
-    return yaml.safe_load(PROMPTS_PATH.read_text(encoding="utf-8"))["handoff"]
+    return render.all_prompts()["handoff"]
 
 
 class ActionAskCommune(Action):

@@ -107,9 +107,6 @@ class Journey:
             current = self.steps[following]
         return index, index + remaining
 
-    def texts(self) -> List[str]:
-        return [s.text for s in self.steps.values()]
-
 
 @dataclass(frozen=True)
 class JourneyState:

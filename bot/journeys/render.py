@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 import yaml
 
 from bot.formatting import format_long_date
-from bot.journeys.engine import Catalogue, Journey, JourneyState, Step
+from bot.journeys.engine import Journey, JourneyState, Step, default_catalogue
 
 PROMPTS_PATH = Path(__file__).resolve().parent.parent / "prompts.yml"
 
@@ -33,8 +33,13 @@ def start_payload(journey_id: str) -> str:
 
 
 @lru_cache(maxsize=1)
+def all_prompts() -> Dict[str, Any]:
+    """bot/prompts.yml, read once."""
+    return yaml.safe_load(PROMPTS_PATH.read_text(encoding="utf-8"))
+
+
 def prompts() -> Dict[str, Any]:
-    return yaml.safe_load(PROMPTS_PATH.read_text(encoding="utf-8"))["journey"]
+    return all_prompts()["journey"]
 
 
 def _button(key: str, payload: str) -> Dict[str, str]:
@@ -91,8 +96,6 @@ def paused_message(journey: Journey, state: JourneyState) -> Message:
 
 def journey_menu(key: str = "choose_journey") -> Message:
     """The list of journeys as buttons."""
-    from bot.journeys.engine import default_catalogue
-
     buttons = [
         {"title": "🧭 " + journey.button, "payload": start_payload(journey.id)}
         for journey in default_catalogue().journeys.values()
@@ -101,8 +104,6 @@ def journey_menu(key: str = "choose_journey") -> Message:
 
 
 def _title_of(journey_id: str) -> str:
-    from bot.journeys.engine import default_catalogue
-
     journey = default_catalogue().get(journey_id)
     return journey.button if journey else journey_id
 
@@ -110,6 +111,3 @@ def _title_of(journey_id: str) -> str:
 def render_notes(notes: List[str], journey: Optional[Journey], state: JourneyState) -> List[Message]:
     return [prompt(key, journey, state) for key in notes]
 
-
-def all_step_texts(catalogue: Catalogue) -> Dict[str, List[str]]:
-    return {journey.id: journey.texts() for journey in catalogue.journeys.values()}

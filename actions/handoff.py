@@ -15,6 +15,7 @@ from rasa_sdk.types import DomainDict
 from actions.journey import open_journey, say, state_of
 from bot.directory import default_directory
 from bot.journeys import render
+from bot.prompts import section
 
 UNKNOWN = "-"  # the resident could not or would not name a commune we know
 CANCEL_INTENTS = {"deny", "journey_stop", "goodbye"}
@@ -23,7 +24,7 @@ MAX_COMMUNE_BUTTONS = 8
 
 
 def prompts() -> Dict[str, str]:
-    return render.all_prompts()["handoff"]
+    return section("handoff")
 
 
 class ActionAskCommune(Action):

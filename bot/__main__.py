@@ -17,6 +17,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     train.add_argument("--force", action="store_true", help="train even if a fitting model exists")
     commands.add_parser("model-path", help="print the path of the model that fits the data")
     commands.add_parser("web", help="run only the web app")
+    commands.add_parser(
+        "telegram-polling", help="fetch Telegram updates and hand them to the running Rasa server's webhook"
+    )
     args = parser.parse_args(argv)
 
     load_env_file()
@@ -41,6 +44,10 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         run()
         return 0
+    if args.command == "telegram-polling":
+        from bot.channels.telegram_polling import run as run_polling
+
+        return run_polling()
     parser.error(f"unknown command {args.command}")
     return 2
 

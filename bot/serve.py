@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -16,8 +17,11 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Mapping, Optional
 
+import yaml
+
+from bot.channels import channel_enabled
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import ensure_model
 
@@ -31,7 +35,7 @@ READY_TIMEOUT_SECONDS = 300
 class Service:
     name: str
     command: List[str]
-    ready_url: str
+    ready_url: Optional[str]  # None: running is ready
     process: Optional[subprocess.Popen] = None
 
 
@@ -45,7 +49,29 @@ def child_environment(settings: Settings) -> Dict[str, str]:
         RASA_URL=settings.rasa_url,
         PYTHONUNBUFFERED="1",
     )
+    if telegram_polling(env) and not env.get("TELEGRAM_WEBHOOK_SECRET", "").strip():
+        # The poller hands updates to the webhook; both only need to agree.
+        env["TELEGRAM_WEBHOOK_SECRET"] = secrets.token_urlsafe(32)
     return env
+
+
+def telegram_polling(env: Mapping[str, str]) -> bool:
+    """TELEGRAM_POLLING=true: fetch updates (no public address) instead of a webhook."""
+    return bool(env.get("TELEGRAM_BOT_TOKEN", "").strip()) and env.get(
+        "TELEGRAM_POLLING", ""
+    ).strip().lower() in {"1", "true", "yes", "on"}
+
+
+def render_credentials(env: Mapping[str, str], source: Path = PROJECT_ROOT / "credentials.yml") -> Path:
+    """credentials.yml with only the channels whose variables are set."""
+    channels = yaml.safe_load(source.read_text(encoding="utf-8")) or {}
+    enabled = {key: value for key, value in channels.items() if channel_enabled(key, env)}
+    for key in channels:
+        logger.info("Channel %s: %s", key, "on" if key in enabled else "off (its variables are not set)")
+    target = PROJECT_ROOT / "var" / "run" / "credentials.yml"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(yaml.safe_dump(enabled, allow_unicode=True), encoding="utf-8")
+    return target
 
 
 def render_endpoints(settings: Settings, source: Path = PROJECT_ROOT / "endpoints.yml") -> Path:
@@ -66,11 +92,11 @@ def render_endpoints(settings: Settings, source: Path = PROJECT_ROOT / "endpoint
     return target
 
 
-def services(settings: Settings, model: Path) -> List[Service]:
-    """The three processes of the assistant."""
+def services(settings: Settings, model: Path, env: Mapping[str, str]) -> List[Service]:
+    """The three processes of the assistant (and the Telegram poller if asked for)."""
     python = sys.executable
     local = "127.0.0.1"
-    return [
+    found = [
         Service(
             "actions",
             [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
@@ -83,7 +109,7 @@ def services(settings: Settings, model: Path) -> List[Service]:
                 "--model", str(model),
                 "--interface", settings.host,
                 "--port", str(settings.rasa_port),
-                "--credentials", str(PROJECT_ROOT / "credentials.yml"),
+                "--credentials", str(render_credentials(env)),
                 "--endpoints", str(render_endpoints(settings)),
             ],
             f"http://{local}:{settings.rasa_port}/",
@@ -94,9 +120,14 @@ def services(settings: Settings, model: Path) -> List[Service]:
             f"http://{local}:{settings.web_port}/health",
         ),
     ]
+    if telegram_polling(env):
+        found.append(Service("telegram-polling", [python, "-m", "bot", "telegram-polling"], None))
+    return found
 
 
-def _is_ready(url: str) -> bool:
+def _is_ready(url: Optional[str]) -> bool:
+    if url is None:
+        return True
     try:
         with urllib.request.urlopen(url, timeout=2) as response:
             return response.status == 200
@@ -164,7 +195,8 @@ def serve(settings: Optional[Settings] = None) -> int:
     """Run until interrupted; returns the exit code."""
     settings = settings or Settings.from_env()
     model = ensure_model()
-    supervisor = Supervisor(services(settings, model), child_environment(settings))
+    env = child_environment(settings)
+    supervisor = Supervisor(services(settings, model, env), env)
 
     def _on_signal(signum, _frame):  # noqa: ANN001
         raise KeyboardInterrupt

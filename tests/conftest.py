@@ -61,11 +61,31 @@ def rules():
     return found
 
 
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory):
-    """`python -m bot serve` on free ports, one per test module that asks for it."""
-    from tests.serve_helpers import start_assistant, stop_assistant
+@pytest.fixture(scope="session")
+def fake_telegram():
+    """The Telegram Bot API, played by a real HTTP server on 127.0.0.1."""
+    from tests.fakes.telegram_api import FakeTelegram
 
-    running = start_assistant(tmp_path_factory.mktemp("serve"))
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def fake_zalo():
+    """The Zalo OpenAPI and OAuth server, played by a real HTTP server on 127.0.0.1."""
+    from tests.fakes.zalo_api import FakeZalo
+
+    server = FakeZalo().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory, fake_telegram, fake_zalo):
+    """`python -m bot serve` on free ports with every channel on (messengers faked), once per run."""
+    from tests.serve_helpers import channel_env, start_assistant, stop_assistant
+
+    running = start_assistant(tmp_path_factory.mktemp("serve"), channel_env(fake_telegram, fake_zalo))
     yield running
     stop_assistant(running)

@@ -37,15 +37,40 @@ def port_open(port: int) -> bool:
         return sock.connect_ex(("127.0.0.1", port)) == 0
 
 
-def start_assistant(workdir: Path) -> dict:
-    """Start the three processes; return their ports, process and log."""
+TELEGRAM_SECRET = "telegram-secret-for-tests"
+ZALO_APP_ID = "360846524940903967"
+ZALO_OA_SECRET = "oa-secret-for-tests"
+
+
+def channel_env(telegram, zalo) -> dict:  # noqa: ANN001
+    """Both messenger channels on, pointed at the fake APIs on 127.0.0.1."""
+    return {
+        "TELEGRAM_BOT_TOKEN": telegram.token,
+        "TELEGRAM_WEBHOOK_SECRET": TELEGRAM_SECRET,
+        "TELEGRAM_API_BASE_URL": telegram.base_url,
+        "TELEGRAM_WEBHOOK_URL": "https://tro-ly-so.example/webhooks/telegram/webhook",
+        "ZALO_APP_ID": ZALO_APP_ID,
+        "ZALO_OA_SECRET_KEY": ZALO_OA_SECRET,
+        "ZALO_ACCESS_TOKEN": zalo.valid_access_token,
+        "ZALO_REFRESH_TOKEN": zalo.valid_refresh_token,
+        "ZALO_APP_SECRET": zalo.app_secret,
+        "ZALO_API_BASE_URL": zalo.base,
+        "ZALO_OAUTH_BASE_URL": zalo.base,
+    }
+
+
+def start_assistant(workdir: Path, extra_env: dict = None) -> dict:
+    """Start the three processes; return their ports, process, log and database."""
     ports = {"RASA_PORT": free_port(), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
     log = workdir / "serve.log"
+    database = f"sqlite:///{workdir / 'assistant.sqlite3'}"
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_"))},
         **{k: str(v) for k, v in ports.items()},
         "RASA_TELEMETRY_ENABLED": "false",
         "TEAM_DIRECTORY_CSV": str(ROOT / "data" / "team_directory.sample.csv"),
+        "DATABASE_URL": database,
+        **(extra_env or {}),
     }
     with open(log, "wb") as out:
         process = subprocess.Popen(
@@ -57,7 +82,7 @@ def start_assistant(workdir: Path) -> dict:
             process.kill()
             pytest.fail("serve did not start:\n" + log.read_text(errors="replace")[-4000:])
         time.sleep(1)
-    return {"process": process, "log": log, **ports}
+    return {"process": process, "log": log, "DATABASE_URL": database, **ports}
 
 
 def stop_assistant(running: dict) -> None:
@@ -76,3 +101,17 @@ def rest(assistant: dict, sender: str, text: str) -> list:
     return json.loads(body)
 
 
+
+
+def post(url: str, raw: bytes, headers: dict, timeout: float = 30):
+    """POST exact bytes; (status, parsed JSON or raw body)."""
+    request = urllib.request.Request(url, data=raw, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            status, body = response.status, response.read()
+    except urllib.error.HTTPError as error:
+        status, body = error.code, error.read()
+    try:
+        return status, json.loads(body)
+    except ValueError:
+        return status, body

@@ -5,12 +5,15 @@ Rasa REST channel and the web app, sends the bad inputs a real chat gets, and
 stops everything with SIGTERM.
 """
 import json
+import os
 import signal
+import subprocess
 import time
 
 import pytest
 
-from tests.serve_helpers import http, port_open, rest
+from tests.fakes.telegram_api import private_text_update
+from tests.serve_helpers import channel_env, http, port_open, rest, start_assistant, stop_assistant
 
 
 
@@ -84,10 +87,33 @@ def test_long_message_is_understood(assistant):
     assert "/ask_help_menu" in payloads(messages[-1:])
 
 
-def test_sigterm_stops_all_three(assistant):
-    process = assistant["process"]
+@pytest.fixture(scope="module")
+def polling_assistant(tmp_path_factory, fake_telegram, fake_zalo):
+    """A second assistant, Telegram in polling mode (no webhook secret set: serve makes one)."""
+    env = channel_env(fake_telegram, fake_zalo)
+    del env["TELEGRAM_WEBHOOK_SECRET"], env["TELEGRAM_WEBHOOK_URL"]
+    running = start_assistant(tmp_path_factory.mktemp("polling"), {**env, "TELEGRAM_POLLING": "true"})
+    yield running
+    stop_assistant(running)
+
+
+def test_polling_mode_answers_through_the_same_handling(polling_assistant, fake_telegram):
+    chat = 424242
+    fake_telegram.queue_update(private_text_update(fake_telegram.next_update_id(), chat, "mo tai khoan ngan hang"))
+    replies = fake_telegram.wait_for(fake_telegram.sent_to(chat), timeout=60)
+    assert replies, "no answer to a polled update"
+    assert "tài khoản" in replies[0].params["text"].lower()
+    assert fake_telegram.find(lambda c: c.method == "deleteWebhook"), "polling must remove the webhook first"
+
+
+def test_sigterm_stops_every_process(polling_assistant):
+    process = polling_assistant["process"]
+    children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
+    assert len(children) == 4, children  # rasa, actions, web, telegram-polling
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
     time.sleep(1)
     for name in ("RASA_PORT", "ACTIONS_PORT", "WEB_PORT"):
-        assert not port_open(assistant[name]), f"{name} still open after SIGTERM"
+        assert not port_open(polling_assistant[name]), f"{name} still open after SIGTERM"
+    for pid in children:
+        assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()

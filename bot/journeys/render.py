@@ -3,16 +3,12 @@ from __future__ import annotations
 
 import datetime
 import json
-from functools import lru_cache
-from pathlib import Path
 from typing import Any, Dict, List, Optional
-
-import yaml
 
 from bot.formatting import format_long_date
 from bot.journeys.engine import Journey, JourneyState, Step, default_catalogue
+from bot.prompts import section
 
-PROMPTS_PATH = Path(__file__).resolve().parent.parent / "prompts.yml"
 
 Message = Dict[str, Any]
 
@@ -32,14 +28,8 @@ def start_payload(journey_id: str) -> str:
     return "/start_journey" + json.dumps({"journey_name": journey_id}, ensure_ascii=False)
 
 
-@lru_cache(maxsize=1)
-def all_prompts() -> Dict[str, Any]:
-    """bot/prompts.yml, read once."""
-    return yaml.safe_load(PROMPTS_PATH.read_text(encoding="utf-8"))
-
-
 def prompts() -> Dict[str, Any]:
-    return all_prompts()["journey"]
+    return section("journey")
 
 
 def _button(key: str, payload: str) -> Dict[str, str]:

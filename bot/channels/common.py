@@ -1,0 +1,313 @@
+"""The shape every messenger channel shares.
+
+A channel module (telegram.py, zalo.py) supplies three things:
+- `authentic(request, raw, data)`: is the request really from the messenger;
+- `parse(data)`: what the delivery asks of us, as an `Incoming`;
+- an `OutputChannel` that sends the assistant's messages back.
+
+`WebhookInput` does the rest the same way for every channel: 403 for a wrong
+secret or signature, 400 for malformed JSON or an unknown shape, 200 for a
+duplicate without processing it again, and 200 at once for anything accepted;
+the message is then handled in the background and the answers go out through
+the messenger's API.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional
+
+from rasa.core.channels.channel import InputChannel, OutputChannel, UserMessage
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
+from bot.db.models import ButtonPayload, ChannelDelivery, OfferedButton
+from bot.prompts import section
+
+logger = logging.getLogger(__name__)
+
+# Longer messages get a polite "please write less" instead of going to NLU;
+# the web chat has the same limit.
+MAX_INPUT_CHARS = 5000
+DELIVERY_RETENTION = timedelta(days=3)
+PRUNE_EVERY = 500
+WELCOME_PAYLOAD = "/greet"
+# Commands a resident may type in a messenger ("/start" is what Telegram sends
+# when someone opens the bot).
+TYPED_COMMANDS = {"/start": WELCOME_PAYLOAD, "/menu": "/ask_help_menu", "/help": "/ask_help_menu"}
+
+TEXT, NON_TEXT, WELCOME, IGNORE = "text", "non_text", "welcome", "ignore"
+
+
+class MalformedDelivery(ValueError):
+    """The request is JSON but not a shape the messenger sends."""
+
+
+@dataclass
+class Incoming:
+    """What one webhook delivery asks of the assistant."""
+
+    kind: str  # TEXT, NON_TEXT, WELCOME or IGNORE
+    sender: str = ""  # the messenger's id of the chat to answer
+    text: str = ""
+    delivery_id: Optional[str] = None  # de-duplication key
+    typed: bool = True  # False when `text` is a button payload
+    metadata: Dict[str, Any] = field(default_factory=dict)
+    acknowledge: Optional[Callable[[], Awaitable[Any]]] = None  # e.g. answerCallbackQuery
+
+    @classmethod
+    def ignored(cls, reason: str) -> "Incoming":
+        return cls(IGNORE, metadata={"reason": reason})
+
+
+def channel_prompts() -> Dict[str, str]:
+    return section("channels")
+
+
+def typed_command(text: str) -> str:
+    """A typed "/word" is a command we know or plain text, never a raw intent."""
+    stripped = text.strip()
+    if not stripped.startswith("/"):
+        return text
+    command = stripped.split(maxsplit=1)[0].split("@", 1)[0].lower()
+    if command in TYPED_COMMANDS:
+        return TYPED_COMMANDS[command]
+    return stripped.lstrip("/") or stripped
+
+
+def split_text(text: str, limit: int) -> List[str]:
+    """Cut a long answer into messages of at most `limit` characters.
+
+    Cuts at a paragraph, then a line, then a space, and only inside a word
+    when nothing else fits.
+    """
+    text = text.strip()
+    parts: List[str] = []
+    while len(text) > limit:
+        window = text[:limit]
+        cut = max(window.rfind("\n\n"), window.rfind("\n"))
+        if cut < limit // 2:
+            cut = window.rfind(" ")
+        if cut < limit // 2:
+            cut = limit
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip()
+    if text or not parts:
+        parts.append(text)
+    return parts
+
+
+def conversation_id(channel: str, sender: str) -> str:
+    """Rasa's sender id: the channel name keeps ids of two messengers apart."""
+    return f"{channel}:{sender}"
+
+
+def messenger_id(conversation: str) -> str:
+    return conversation.split(":", 1)[1] if ":" in conversation else conversation
+
+
+class DeliveryLog:
+    """Which deliveries were already accepted, durable across restarts."""
+
+    def __init__(self, sessions: sessionmaker) -> None:
+        self._sessions = sessions
+        self._claims = 0
+
+    def claim(self, channel: str, delivery_id: str) -> bool:
+        """True the first time a delivery is seen, False for a re-delivery."""
+        with self._sessions() as session:
+            session.add(ChannelDelivery(channel=channel, delivery_id=delivery_id[:128]))
+            try:
+                session.commit()
+            except IntegrityError:
+                session.rollback()
+                return False
+        self._claims += 1
+        if self._claims % PRUNE_EVERY == 0:
+            self.prune()
+        return True
+
+    def prune(self, older_than: timedelta = DELIVERY_RETENTION) -> int:
+        cutoff = datetime.now(timezone.utc) - older_than
+        with self._sessions() as session:
+            result = session.execute(delete(ChannelDelivery).where(ChannelDelivery.received_at < cutoff))
+            session.commit()
+            return result.rowcount or 0
+
+
+class ButtonPayloads:
+    """Payloads too long for a messenger's button, kept under a short key."""
+
+    PREFIX = "btn:"
+
+    def __init__(self, sessions: sessionmaker) -> None:
+        self._sessions = sessions
+
+    def key_for(self, payload: str) -> str:
+        key = self.PREFIX + hashlib.sha256(payload.encode("utf-8")).hexdigest()[:24]
+        with self._sessions() as session:
+            if session.get(ButtonPayload, key) is None:
+                session.add(ButtonPayload(key=key, payload=payload))
+                try:
+                    session.commit()
+                except IntegrityError:  # stored meanwhile by another request
+                    session.rollback()
+        return key
+
+    def payload_for(self, key: str) -> Optional[str]:
+        with self._sessions() as session:
+            row = session.get(ButtonPayload, key)
+            return row.payload if row else None
+
+
+class OfferedButtons:
+    """The buttons last shown to each recipient: a tap comes back as the title."""
+
+    def __init__(self, sessions: sessionmaker) -> None:
+        self._sessions = sessions
+
+    def remember(self, channel: str, recipient: str, buttons: Iterable[Dict[str, str]]) -> None:
+        now = datetime.now(timezone.utc)
+        with self._sessions() as session:
+            for button in buttons:
+                session.merge(
+                    OfferedButton(
+                        channel=channel, recipient=recipient, title=button["title"],
+                        payload=button["payload"], offered_at=now,
+                    )
+                )
+            session.commit()
+
+    def resolve(self, channel: str, recipient: str, text: str) -> Optional[str]:
+        with self._sessions() as session:
+            row = session.execute(
+                select(OfferedButton).where(
+                    OfferedButton.channel == channel,
+                    OfferedButton.recipient == recipient,
+                    OfferedButton.title == text.strip(),
+                )
+            ).scalar_one_or_none()
+            return row.payload if row else None
+
+
+def json_error(status: int, message: str) -> HTTPResponse:
+    return response.json({"error": message}, status=status)
+
+
+class MessengerOutput(OutputChannel):
+    """What the channels' output classes share."""
+
+    async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, image)
+
+    async def send_attachment(self, recipient_id: str, attachment: str, **kwargs: Any) -> None:
+        await self.send_text_message(recipient_id, attachment)
+
+    async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
+        logger.warning("%s cannot send custom JSON; dropped a message to %s", self.name(), recipient_id)
+
+
+class WebhookInput(InputChannel):
+    """A Rasa input channel for a messenger that calls our webhook."""
+
+    def __init__(self, sessions: sessionmaker) -> None:
+        self.deliveries = DeliveryLog(sessions)
+        self._tasks: set = set()
+
+    # -- what each channel supplies ---------------------------------------
+    def authentic(self, request: Request, raw: bytes, data: Any) -> bool:
+        raise NotImplementedError
+
+    def parse(self, data: Dict[str, Any]) -> Incoming:
+        raise NotImplementedError
+
+    def get_output_channel(self) -> OutputChannel:
+        raise NotImplementedError
+
+    async def on_server_start(self) -> None:
+        """Hook run once the Rasa server listens (e.g. register the webhook)."""
+
+    # -- shared -------------------------------------------------------------
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        hook = Blueprint(f"{self.name()}_webhook", __name__)
+
+        @hook.listener("after_server_start")
+        async def started(app, loop) -> None:  # noqa: ANN001
+            try:
+                await self.on_server_start()
+            except Exception:  # the assistant must come up even if the messenger is unreachable
+                logger.exception("%s: start-up call to the messenger failed", self.name())
+
+        @hook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            return await self.receive(request, on_new_message)
+
+        return hook
+
+    async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
+        raw = request.body or b""
+        try:
+            data: Any = json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            data = None
+        if not self.authentic(request, raw, data):
+            logger.warning("%s: refused a request with a missing or wrong signature", self.name())
+            return json_error(403, "forbidden")
+        if not isinstance(data, dict):
+            return json_error(400, "malformed JSON")
+        try:
+            incoming = self.parse(data)
+        except MalformedDelivery as error:
+            logger.warning("%s: malformed delivery: %s", self.name(), error)
+            return json_error(400, f"unknown shape: {error}")
+        if incoming.kind == IGNORE:
+            return response.json({"status": "ignored"})
+        if incoming.delivery_id and not self.deliveries.claim(self.name(), incoming.delivery_id):
+            logger.info("%s: duplicate delivery %s ignored", self.name(), incoming.delivery_id)
+            return response.json({"status": "duplicate"})
+        task = asyncio.ensure_future(self.handle(incoming, on_new_message))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return response.json({"status": "accepted"})
+
+    async def handle(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        """Process one accepted delivery; errors are logged, never raised."""
+        output = self.get_output_channel()
+        conversation = conversation_id(self.name(), incoming.sender)
+        try:
+            if incoming.acknowledge is not None:
+                try:
+                    await incoming.acknowledge()
+                except Exception:
+                    logger.warning("%s: acknowledging %s failed", self.name(), incoming.delivery_id, exc_info=True)
+            if incoming.kind == NON_TEXT:
+                await output.send_text_message(conversation, channel_prompts()["non_text"])
+                return
+            if incoming.kind == WELCOME:
+                text = WELCOME_PAYLOAD
+            elif len(incoming.text) > MAX_INPUT_CHARS:
+                await output.send_text_message(conversation, channel_prompts()["too_long"])
+                return
+            else:
+                text = typed_command(incoming.text) if incoming.typed else incoming.text
+            metadata = {"channel": self.name(), "delivery_id": incoming.delivery_id, **incoming.metadata}
+            await on_new_message(
+                UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
+            )
+        except Exception:
+            logger.exception("%s: handling delivery %s failed", self.name(), incoming.delivery_id)
+
+    def get_metadata(self, request: Request) -> Optional[Dict[str, Any]]:
+        return None

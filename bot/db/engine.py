@@ -1,0 +1,53 @@
+"""The database engine from DATABASE_URL (default: SQLite under var/)."""
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from typing import Mapping, Optional
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import sessionmaker
+
+from bot.db.models import Base
+from bot.settings import VAR_DIR
+
+DEFAULT_SQLITE_FILE = VAR_DIR / "tro-ly-so.sqlite3"
+
+
+def database_url(env: Optional[Mapping[str, str]] = None) -> str:
+    env = os.environ if env is None else env
+    url = env.get("DATABASE_URL", "").strip()
+    if url:
+        return url
+    DEFAULT_SQLITE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    return f"sqlite:///{DEFAULT_SQLITE_FILE}"
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # noqa: ANN001
+    # WAL lets the Rasa server and the web app read while the other writes;
+    # busy_timeout makes a writer wait for the lock instead of failing.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, future=True, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_engine(url, future=True, pool_pre_ping=True)
+
+
+@lru_cache(maxsize=None)
+def engine_for(url: str) -> Engine:
+    """One engine per URL per process, with the schema created."""
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    return engine
+
+
+def session_factory(url: Optional[str] = None) -> sessionmaker:
+    return sessionmaker(engine_for(url or database_url()), future=True, expire_on_commit=False)

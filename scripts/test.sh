@@ -5,6 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
+scripts/browser.sh
 
 echo "== Training (skipped when a model fits the data)"
 model="$(.venv/bin/python -m bot train | tail -n 1)"

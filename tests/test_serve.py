@@ -117,3 +117,19 @@ def test_sigterm_stops_every_process(polling_assistant):
         assert not port_open(polling_assistant[name]), f"{name} still open after SIGTERM"
     for pid in children:
         assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+
+
+def test_rasa_gets_only_the_channels_whose_variables_are_set():
+    import yaml
+
+    from bot.serve import render_credentials
+
+    def channels(env):
+        return set(yaml.safe_load(render_credentials(env).read_text(encoding="utf-8")))
+
+    assert channels({}) == {"rest"}
+    assert channels({"TELEGRAM_BOT_TOKEN": "1:x"}) == {"rest", "bot.channels.telegram.TelegramInput"}
+    assert channels({"ZALO_APP_ID": "1"}) == {"rest"}  # the signing secret is needed too
+    assert channels({"ZALO_APP_ID": "1", "ZALO_OA_SECRET_KEY": "k", "TELEGRAM_BOT_TOKEN": " "}) == {
+        "rest", "bot.channels.zalo.ZaloInput"
+    }

@@ -1,0 +1,58 @@
+"""The web chat in headless Debian Chromium (Playwright), against the running assistant.
+
+On a phone-sized screen: the greeting arrives, a question typed without
+diacritics is answered, a button click is answered, the conversation survives
+a reload. A screenshot is saved to test-artifacts/ for people to look at.
+"""
+from pathlib import Path
+
+import pytest
+from playwright.async_api import async_playwright, expect
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+# Chromium as the machine allows it: no sandbox as root, no background traffic.
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True, "locale": "vi-VN"}
+
+
+@pytest.fixture
+async def page():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: scripts/browser.sh installs Debian's chromium")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        context = await browser.new_context(**PHONE)
+        yield await context.new_page()
+        await browser.close()
+
+
+async def test_phone_user_types_without_diacritics_clicks_a_button_and_reloads(assistant, page):
+    await page.goto(f"http://127.0.0.1:{assistant['WEB_PORT']}/")
+    bot = page.locator(".msg.bot:not(.typing)")
+    await expect(bot.first).to_contain_text("Trợ lý số", timeout=30_000)
+
+    await page.fill("#text", "mo tai khoan ngan hang o dau")
+    await page.keyboard.press("Enter")
+    await expect(page.locator(".msg.me").last).to_have_text("mo tai khoan ngan hang o dau")
+    await expect(bot.filter(has_text="căn cước").first).to_be_visible(timeout=30_000)
+
+    button = page.get_by_role("button", name="Xác thực khuôn mặt").last
+    await button.click()
+    await expect(page.locator(".msg.me").last).to_have_text("Xác thực khuôn mặt")
+    await expect(bot.filter(has_text="10.000.000").first).to_be_visible(timeout=30_000)
+
+    width = await page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
+    assert width[0] <= width[1], f"the page scrolls sideways on a phone: {width}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "web-chat-phone.png"), full_page=True)
+
+    count = await page.locator(".msg").count()
+    sender = await page.evaluate("localStorage.getItem('troLySo.sender')")
+    await page.reload()
+    await expect(page.locator(".msg")).to_have_count(count)
+    assert await page.evaluate("localStorage.getItem('troLySo.sender')") == sender
+    await expect(bot.filter(has_text="10.000.000").first).to_be_visible()

@@ -17,6 +17,13 @@ def main(argv: Optional[List[str]] = None) -> int:
     train.add_argument("--force", action="store_true", help="train even if a fitting model exists")
     commands.add_parser("model-path", help="print the path of the model that fits the data")
     commands.add_parser("web", help="run only the web app")
+    create_admin = commands.add_parser("create-admin", help="create an admin account (password asked, or read from stdin)")
+    create_admin.add_argument("username")
+    create_admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    seed = commands.add_parser("seed-log", help="fill the question log with a synthetic period (to try the dashboard)")
+    seed.add_argument("--rows", type=int, default=20_000)
+    seed.add_argument("--days", type=int, default=30)
+    commands.add_parser("prune-log", help="delete question-log rows older than QUESTION_LOG_RETENTION_DAYS")
     commands.add_parser(
         "telegram-polling", help="fetch Telegram updates and hand them to the running Rasa server's webhook"
     )
@@ -44,12 +51,48 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         run()
         return 0
+    if args.command == "create-admin":
+        return create_admin_command(args.username, args.password_stdin)
+    if args.command == "seed-log":
+        from bot.db.engine import database_url
+        from bot.questionlog.seed import seed as seed_log
+
+        print(seed_log(database_url(), rows=args.rows, days=args.days))
+        return 0
+    if args.command == "prune-log":
+        from bot.db.engine import session_factory
+        from bot.questionlog.writer import prune, retention_days
+
+        print(prune(session_factory(), retention_days()))
+        return 0
     if args.command == "telegram-polling":
         from bot.channels.telegram_polling import run as run_polling
 
         return run_polling()
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def create_admin_command(username: str, from_stdin: bool) -> int:
+    import getpass
+
+    from bot.db.engine import session_factory
+    from bot.web.auth import AdminAccounts, AuthError
+
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass("Mật khẩu / password: ")
+        if getpass.getpass("Nhập lại / again: ") != password:
+            print("Passwords differ", file=sys.stderr)
+            return 1
+    try:
+        AdminAccounts(session_factory()).create(username, password)
+    except AuthError as error:
+        print(f"Not created: {error}", file=sys.stderr)
+        return 1
+    print(f"Admin {username.strip().lower()} created")
+    return 0
 
 
 if __name__ == "__main__":

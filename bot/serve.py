@@ -22,6 +22,7 @@ from typing import Dict, List, Mapping, Optional
 import yaml
 
 from bot.channels import channel_enabled
+from bot.db.engine import database_url, engine_for
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import ensure_model
 
@@ -195,6 +196,7 @@ def serve(settings: Optional[Settings] = None) -> int:
     """Run until interrupted; returns the exit code."""
     settings = settings or Settings.from_env()
     model = ensure_model()
+    engine_for(database_url())  # schema upgraded (Alembic) once, before the processes share it
     env = child_environment(settings)
     supervisor = Supervisor(services(settings, model, env), env)
 

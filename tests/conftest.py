@@ -61,6 +61,18 @@ def rules():
     return found
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request, tmp_path):
+    """A SQLAlchemy URL of an empty database, on SQLite and on the machine's PostgreSQL."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'test.sqlite3'}"
+        return
+    from tests.databases import postgres_database
+
+    with postgres_database() as url:
+        yield url
+
+
 @pytest.fixture(scope="session")
 def fake_telegram():
     """The Telegram Bot API, played by a real HTTP server on 127.0.0.1."""

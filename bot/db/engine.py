@@ -9,7 +9,6 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import sessionmaker
 
-from bot.db.models import Base
 from bot.settings import VAR_DIR
 
 DEFAULT_SQLITE_FILE = VAR_DIR / "tro-ly-so.sqlite3"
@@ -43,9 +42,11 @@ def make_engine(url: str) -> Engine:
 
 @lru_cache(maxsize=None)
 def engine_for(url: str) -> Engine:
-    """One engine per URL per process, with the schema created."""
+    """One engine per URL per process, its schema upgraded to the newest (Alembic)."""
+    from bot.db.migrate import upgrade
+
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    upgrade(engine)
     return engine
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import Column, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -26,12 +26,15 @@ class ChannelDelivery(Base):
     """
 
     __tablename__ = "channel_deliveries"
-    __table_args__ = (UniqueConstraint("channel", "delivery_id", name="uq_channel_delivery"),)
+    __table_args__ = (
+        UniqueConstraint("channel", "delivery_id", name="uq_channel_delivery"),
+        Index("ix_channel_deliveries_received_at", "received_at"),
+    )
 
     id = Column(Integer, primary_key=True)
     channel = Column(String(32), nullable=False)
     delivery_id = Column(String(128), nullable=False)
-    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, index=True)
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
 class ChannelToken(Base):
@@ -83,3 +86,64 @@ class OfferedButton(Base):
     title = Column(String(200), primary_key=True)
     payload = Column(Text, nullable=False)
     offered_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class QuestionLogEntry(Base):
+    """One resident message, from any channel, with personal data masked.
+
+    Written by the question-log event broker (bot/questionlog/broker.py) once
+    the assistant has answered: the text is masked before it gets here, the
+    sender and conversation are keyed hashes.
+    """
+
+    __tablename__ = "question_log"
+    __table_args__ = (
+        Index("ix_question_log_asked_at", "asked_at"),
+        Index("ix_question_log_channel_asked_at", "channel", "asked_at"),
+        Index("ix_question_log_intent_asked_at", "intent", "asked_at"),
+        Index("ix_question_log_fallback_asked_at", "fallback", "asked_at"),
+        Index("ix_question_log_conversation", "conversation_id"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    asked_at = Column(DateTime(timezone=True), nullable=False)
+    channel = Column(String(32), nullable=False)
+    sender_hash = Column(String(64), nullable=False)
+    conversation_id = Column(String(64), nullable=False)
+    text_masked = Column(Text, nullable=False)
+    intent = Column(String(100))
+    confidence = Column(Float)
+    ranking = Column(JSON)  # top 3: [{"name": ..., "confidence": ...}]
+    fallback = Column(Boolean, nullable=False, default=False)
+    out_of_scope = Column(Boolean, nullable=False, default=False)
+    answer = Column(Text)  # the responses and actions that answered, in order
+    handoff = Column(Boolean, nullable=False, default=False)
+    review_status = Column(String(16))  # unanswered inbox: assigned / new_topic / ignored
+    assigned_intent = Column(String(100))
+
+
+class AdminUser(Base):
+    """A person who may open /admin. Passwords are stored as scrypt hashes."""
+
+    __tablename__ = "admin_users"
+
+    id = Column(Integer, primary_key=True)
+    username = Column(String(64), nullable=False, unique=True)
+    password_hash = Column(Text, nullable=False)
+    failed_logins = Column(Integer, nullable=False, default=0)
+    locked_until = Column(DateTime(timezone=True))
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    last_login_at = Column(DateTime(timezone=True))
+
+
+class AdminSession(Base):
+    """A logged-in browser: the cookie holds a random token, we keep its hash."""
+
+    __tablename__ = "admin_sessions"
+    __table_args__ = (Index("ix_admin_sessions_expires_at", "expires_at"),)
+
+    token_hash = Column(String(64), primary_key=True)
+    user_id = Column(Integer, nullable=False, index=True)
+    csrf_token = Column(String(64), nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    expires_at = Column(DateTime(timezone=True), nullable=False)

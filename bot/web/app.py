@@ -1,4 +1,4 @@
-"""The web app (port 8080): web chat at `/`, health check, chat API.
+"""The web app (port 8080): web chat at `/`, health check, chat API, admin at `/admin`.
 
 The chat page talks to `/api/chat` on this same origin; the app forwards each
 message to the Rasa REST channel, so only one port needs to be reachable from a
@@ -7,14 +7,20 @@ resident's phone.
 from __future__ import annotations
 
 import logging
+import os
 import re
 from pathlib import Path
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Optional
 
 import aiohttp
 from aiohttp import web
 
+from sqlalchemy.orm import sessionmaker
+
+from bot.db.engine import session_factory
 from bot.settings import Settings
+from bot.web.admin import add_routes as add_admin_routes
+from bot.web.auth import AdminAccounts
 
 logger = logging.getLogger(__name__)
 
@@ -103,14 +109,20 @@ async def _client_session(app: web.Application):
     await app[SESSION_KEY].close()
 
 
-def create_app(settings: Settings) -> web.Application:
-    app = web.Application(client_max_size=64 * 1024)
+def create_app(settings: Settings, sessions: Optional[sessionmaker] = None) -> web.Application:
+    """The web app; `sessions` is the database (default DATABASE_URL) of the admin area."""
+    app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS_KEY] = settings
     app.cleanup_ctx.append(_client_session)
     app.router.add_get("/", chat_page)
     app.router.add_get("/health", health)
     app.router.add_post("/api/chat", chat_api)
     app.router.add_static("/static/", STATIC_DIR)
+    sessions = sessions or session_factory()
+    created = AdminAccounts(sessions).bootstrap_from_env(os.environ)
+    if created:
+        logger.info("Created the first admin account %r from ADMIN_USERNAME/ADMIN_PASSWORD", created)
+    add_admin_routes(app, sessions)
     return app
 
 

@@ -1,0 +1,1 @@
+"""Analytics over the question log: grouping unanswered messages for review."""

@@ -1,0 +1,246 @@
+"""Read-only questions the admin dashboard asks of the question log.
+
+Every function takes a SQLAlchemy Session and a `Period` (time range and
+optional channel) and runs on SQLite and PostgreSQL alike. Days and hours are
+Viet Nam time (UTC+7, no daylight saving). Kept apart from the web views so
+they are tested and benchmarked on their own.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+
+from sqlalchemy import Integer, and_, case, cast, distinct, func, literal_column, or_, select, update
+from sqlalchemy.orm import Session
+
+from bot.db.models import QuestionLogEntry as Q
+
+VIETNAM = timezone(timedelta(hours=7))
+FALLBACK_INTENTS = ("nlu_fallback",)
+LOW_CONFIDENCE = 0.5  # below this a message goes to the unanswered inbox too
+REVIEW_STATUSES = ("assigned", "new_topic", "ignored")
+
+
+@dataclass(frozen=True)
+class Period:
+    start: datetime  # inclusive, timezone-aware
+    end: datetime  # exclusive
+    channel: Optional[str] = None
+
+    @classmethod
+    def last_days(cls, days: int, channel: Optional[str] = None, now: Optional[datetime] = None) -> "Period":
+        """The last `days` whole days in Viet Nam, today included."""
+        today = (now or datetime.now(timezone.utc)).astimezone(VIETNAM).date()
+        return cls.for_dates(today - timedelta(days=days - 1), today, channel)
+
+    @classmethod
+    def for_dates(cls, first: date, last: date, channel: Optional[str] = None) -> "Period":
+        start = datetime(first.year, first.month, first.day, tzinfo=VIETNAM)
+        end = datetime(last.year, last.month, last.day, tzinfo=VIETNAM) + timedelta(days=1)
+        return cls(start.astimezone(timezone.utc), end.astimezone(timezone.utc), channel or None)
+
+
+@dataclass
+class Overview:
+    messages: int
+    residents: int
+    conversations: int
+    contained: int  # conversations without a fallback and without a hand-off
+    fallbacks: int
+    handoff_conversations: int
+    busiest_hours: List[Tuple[int, int]]  # (hour 0-23, messages), busiest first
+
+    @property
+    def containment_rate(self) -> float:
+        return self.contained / self.conversations if self.conversations else 0.0
+
+    @property
+    def fallback_rate(self) -> float:
+        return self.fallbacks / self.messages if self.messages else 0.0
+
+    @property
+    def handoff_rate(self) -> float:
+        return self.handoff_conversations / self.conversations if self.conversations else 0.0
+
+
+def _where(period: Period):
+    conditions = [Q.asked_at >= period.start, Q.asked_at < period.end]
+    if period.channel:
+        conditions.append(Q.channel == period.channel)
+    return and_(*conditions)
+
+
+def _local(session: Session, column, unit: str):
+    """The Viet Nam day (YYYY-MM-DD text) or hour (0-23) of a timestamp column."""
+    if session.get_bind().dialect.name == "postgresql":
+        shifted = func.timezone("Asia/Ho_Chi_Minh", column)
+        if unit == "hour":
+            return cast(func.extract("hour", shifted), Integer)
+        return func.to_char(shifted, "YYYY-MM-DD")
+    if unit == "hour":
+        return cast(func.strftime("%H", column, "+7 hours"), Integer)
+    return func.strftime("%Y-%m-%d", column, "+7 hours")
+
+
+def _as_int(flag):
+    return case((flag, 1), else_=0)
+
+
+def overview(session: Session, period: Period, hours: int = 5) -> Overview:
+    where = _where(period)
+    messages, residents, fallbacks = session.execute(
+        select(func.count(), func.count(distinct(Q.sender_hash)), func.coalesce(func.sum(_as_int(Q.fallback)), 0)).where(where)
+    ).one()
+    per_conversation = (
+        select(
+            Q.conversation_id,
+            func.max(_as_int(Q.fallback)).label("fell_back"),
+            func.max(_as_int(Q.handoff)).label("handed_off"),
+        )
+        .where(where)
+        .group_by(Q.conversation_id)
+        .subquery()
+    )
+    conversations, contained, handed_off = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(case((and_(per_conversation.c.fell_back == 0, per_conversation.c.handed_off == 0), 1), else_=0)), 0),
+            func.coalesce(func.sum(per_conversation.c.handed_off), 0),
+        )
+    ).one()
+    hour = _local(session, Q.asked_at, "hour")
+    busiest = session.execute(
+        select(hour.label("hour"), func.count().label("n")).where(where).group_by(hour).order_by(literal_column("n").desc()).limit(hours)
+    ).all()
+    return Overview(int(messages), int(residents), int(conversations), int(contained), int(fallbacks), int(handed_off),
+                    [(int(h), int(n)) for h, n in busiest])
+
+
+def hourly_profile(session: Session, period: Period) -> List[int]:
+    """Messages per hour of the day (24 values)."""
+    hour = _local(session, Q.asked_at, "hour")
+    counts = dict(session.execute(select(hour, func.count()).where(_where(period)).group_by(hour)).all())
+    return [int(counts.get(h, 0)) for h in range(24)]
+
+
+def messages_per_day(session: Session, period: Period) -> Dict[str, Dict[str, int]]:
+    """{day: {channel: messages}} for every day of the period (zeros included)."""
+    day = _local(session, Q.asked_at, "day")
+    rows = session.execute(select(day, Q.channel, func.count()).where(_where(period)).group_by(day, Q.channel)).all()
+    result = {d: {} for d in _days(period)}
+    for d, channel, n in rows:
+        result.setdefault(d, {})[channel] = int(n)
+    return result
+
+
+def fallback_rate_per_day(session: Session, period: Period) -> List[Tuple[str, int, int]]:
+    """[(day, messages, fallbacks)] for every day of the period."""
+    day = _local(session, Q.asked_at, "day")
+    rows = dict(
+        (d, (int(n), int(f)))
+        for d, n, f in session.execute(
+            select(day, func.count(), func.coalesce(func.sum(_as_int(Q.fallback)), 0)).where(_where(period)).group_by(day)
+        ).all()
+    )
+    return [(d, *rows.get(d, (0, 0))) for d in _days(period)]
+
+
+def top_topics(session: Session, period: Period, limit: int = 20) -> List[Tuple[str, int]]:
+    rows = session.execute(
+        select(Q.intent, func.count().label("n"))
+        .where(_where(period), Q.intent.isnot(None), Q.intent.notin_(FALLBACK_INTENTS))
+        .group_by(Q.intent)
+        .order_by(literal_column("n").desc(), Q.intent)
+        .limit(limit)
+    ).all()
+    return [(intent, int(n)) for intent, n in rows]
+
+
+def top_questions(session: Session, period: Period, topics: int = 20, examples: int = 3) -> List[Tuple[str, int, List[Tuple[str, int]]]]:
+    """[(topic, messages, [(typical masked text, times asked)])] for the top topics.
+
+    Button presses ("/payload") are not questions and are not shown as examples.
+    """
+    top = top_topics(session, period, topics)
+    if not top:
+        return []
+    counted = (
+        select(Q.intent, Q.text_masked, func.count().label("n"))
+        .where(_where(period), Q.intent.in_([t for t, _ in top]), ~Q.text_masked.startswith("/"))
+        .group_by(Q.intent, Q.text_masked)
+        .subquery()
+    )
+    ranked = select(
+        counted.c.intent, counted.c.text_masked, counted.c.n,
+        func.row_number().over(partition_by=counted.c.intent, order_by=(counted.c.n.desc(), counted.c.text_masked)).label("rank"),
+    ).subquery()
+    rows = session.execute(
+        select(ranked.c.intent, ranked.c.text_masked, ranked.c.n).where(ranked.c.rank <= examples)
+    ).all()
+    by_topic: Dict[str, List[Tuple[str, int]]] = {}
+    for intent, text, n in rows:
+        by_topic.setdefault(intent, []).append((text, int(n)))
+    return [(t, n, sorted(by_topic.get(t, []), key=lambda e: (-e[1], e[0]))) for t, n in top]
+
+
+def unanswered(session: Session, period: Period, limit: int = 2000) -> List[Tuple[int, str]]:
+    """[(id, masked text)] of fallback or low-confidence messages not reviewed yet, newest first."""
+    rows = session.execute(
+        select(Q.id, Q.text_masked)
+        .where(
+            _where(period),
+            Q.review_status.is_(None),
+            or_(Q.fallback.is_(True), Q.confidence < LOW_CONFIDENCE),
+            ~Q.text_masked.startswith("/"),
+        )
+        .order_by(Q.asked_at.desc())
+        .limit(limit)
+    ).all()
+    return [(int(i), t) for i, t in rows]
+
+
+def review(session: Session, ids: Sequence[int], status: str, intent: Optional[str] = None) -> int:
+    """Mark inbox messages assigned to a topic, as a new topic, or ignored; how many changed."""
+    if status not in REVIEW_STATUSES:
+        raise ValueError(f"unknown review status {status!r}")
+    if status != "ignored" and not intent:
+        raise ValueError("a topic is needed")
+    result = session.execute(
+        update(Q).where(Q.id.in_(list(ids))).values(review_status=status, assigned_intent=intent if status != "ignored" else None)
+    )
+    session.commit()
+    return result.rowcount or 0
+
+
+def assigned_examples(session: Session) -> Dict[str, List[str]]:
+    """{topic: [masked texts]} of reviewed messages, for NLU YAML."""
+    rows = session.execute(
+        select(Q.assigned_intent, Q.text_masked)
+        .where(Q.review_status.in_(("assigned", "new_topic")), Q.assigned_intent.isnot(None))
+        .order_by(Q.assigned_intent, Q.id)
+    ).all()
+    result: Dict[str, List[str]] = {}
+    for intent, text in rows:
+        result.setdefault(intent, []).append(text)
+    return result
+
+
+def channels(session: Session) -> List[str]:
+    return [c for (c,) in session.execute(select(distinct(Q.channel)).order_by(Q.channel)).all()]
+
+
+EXPORT_COLUMNS = ("asked_at", "channel", "text_masked", "intent", "confidence", "fallback", "out_of_scope",
+                  "handoff", "answer", "conversation_id", "sender_hash")
+
+
+def export_rows(session: Session, period: Period, batch: int = 5000) -> Iterator[tuple]:
+    """The log rows of the period, oldest first, streamed."""
+    query = select(*(getattr(Q, c) for c in EXPORT_COLUMNS)).where(_where(period)).order_by(Q.asked_at, Q.id)
+    yield from session.execute(query.execution_options(yield_per=batch))
+
+
+def _days(period: Period) -> List[str]:
+    first = period.start.astimezone(VIETNAM).date()
+    last = (period.end - timedelta(microseconds=1)).astimezone(VIETNAM).date()
+    return [(first + timedelta(days=i)).isoformat() for i in range((last - first).days + 1)]

@@ -1,0 +1,1 @@
+"""Question log: residents' messages kept for admins, with personal data masked."""

@@ -1,0 +1,180 @@
+"""The admin dashboard through HTTP (aiohttp test server), on SQLite and PostgreSQL:
+no data without a session, login with CSRF and lock-out, pages, inbox, YAML, CSV."""
+import csv
+import io
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import yaml
+from aiohttp.test_utils import TestClient, TestServer
+from sqlalchemy import insert, select
+
+from bot.db.engine import session_factory
+from bot.db.models import QuestionLogEntry
+from bot.settings import Settings
+from bot.web.app import create_app
+from bot.web.auth import SESSION_COOKIE, AdminAccounts
+
+PASSWORD = "mat-khau-du-dai-123"
+ADMIN_PAGES = ["/admin", "/admin/charts", "/admin/questions", "/admin/inbox", "/admin/inbox/export.yml", "/admin/export/questions.csv"]
+
+
+def log_row(**values):
+    now = datetime.now(timezone.utc)
+    row = dict(asked_at=now - timedelta(hours=1), channel="zalo", sender_hash="s" * 64, conversation_id="c" * 64,
+               text_masked="mo tai khoan ngan hang", intent="ask_open_bank_account", confidence=0.93,
+               ranking=[{"name": "ask_open_bank_account", "confidence": 0.93}], fallback=False, out_of_scope=False,
+               answer="utter_ask_open_bank_account", handoff=False)
+    row.update(values)
+    return row
+
+
+@pytest.fixture
+async def client(database, monkeypatch):
+    monkeypatch.delenv("ADMIN_USERNAME", raising=False)
+    sessions = session_factory(database)
+    AdminAccounts(sessions).create("canbo", PASSWORD)
+    rows = [log_row(sender_hash=f"{i % 7:064d}", conversation_id=f"{i % 9:064d}") for i in range(30)]
+    rows += [log_row(text_masked=t, intent="nlu_fallback", confidence=0.2, fallback=True, answer="action_check_fallback",
+                     conversation_id="f" * 64)
+             for t in ["the bhyt het han lam lai o dau", "thẻ bảo hiểm y tế hết hạn làm lại ở đâu", "the bhyt bi mat"]]
+    rows += [log_row(text_masked="goi [SĐT] giup toi", intent="request_human", handoff=True, conversation_id="h" * 64,
+                     channel="telegram"),
+             log_row(text_masked="=HYPERLINK(\"x\")", intent="out_of_scope", out_of_scope=True, channel="web",
+                     asked_at=datetime.now(timezone.utc) - timedelta(days=3))]
+    with sessions() as session:
+        session.execute(insert(QuestionLogEntry), rows)
+        session.commit()
+    app = create_app(Settings.from_env({}), sessions)
+    async with TestClient(TestServer(app)) as test_client:
+        test_client.sessions = sessions
+        yield test_client
+
+
+async def login(client, username="canbo", password=PASSWORD):
+    page = await client.get("/admin/login")
+    token = re.search(r'name="csrf" value="([^"]+)"', await page.text()).group(1)
+    return await client.post("/admin/login", data={"username": username, "password": password, "csrf": token},
+                             allow_redirects=False)
+
+
+def csrf_of(html):
+    return re.search(r'name="csrf" value="([^"]+)"', html).group(1)
+
+
+@pytest.mark.parametrize("path", ADMIN_PAGES)
+async def test_no_data_without_a_session(client, path):
+    answer = await client.get(path, allow_redirects=False)
+    assert answer.status == 302 and answer.headers["Location"] == "/admin/login"
+    assert "mo tai khoan" not in await answer.text()
+
+
+async def test_posting_without_a_session_is_refused(client):
+    answer = await client.post("/admin/inbox", data={"ids": "1", "action": "ignore"}, allow_redirects=False)
+    assert answer.status == 403
+
+
+async def test_login_sets_a_safe_session_cookie_and_logout_ends_it(client):
+    answer = await login(client)
+    assert answer.status == 302 and answer.headers["Location"] == "/admin"
+    cookie = next(v for k, v in answer.headers.items() if k == "Set-Cookie" and v.startswith(SESSION_COOKIE))
+    assert "HttpOnly" in cookie and "SameSite=Strict" in cookie and "Path=/admin" in cookie
+    overview = await client.get("/admin")
+    assert overview.status == 200
+    html = await overview.text()
+    await client.post("/admin/logout", data={"csrf": csrf_of(html)}, allow_redirects=False)
+    assert (await client.get("/admin", allow_redirects=False)).status == 302
+
+
+async def test_wrong_password_and_unknown_user_get_the_same_answer(client):
+    wrong, unknown = await login(client, password="sai-mat-khau-roi"), await login(client, username="nobody")
+    assert wrong.status == unknown.status == 401
+    assert "Sai tên đăng nhập hoặc mật khẩu." in await wrong.text()
+    assert "Sai tên đăng nhập hoặc mật khẩu." in await unknown.text()
+
+
+async def test_login_without_its_csrf_token_is_refused(client):
+    await client.get("/admin/login")
+    answer = await client.post("/admin/login", data={"username": "canbo", "password": PASSWORD, "csrf": "forged"},
+                               allow_redirects=False)
+    assert answer.status == 403
+    assert (await client.get("/admin", allow_redirects=False)).status == 302
+
+
+async def test_five_failures_lock_the_account(client):
+    for _ in range(5):
+        assert (await login(client, password="sai-mat-khau-roi")).status == 401
+    locked = await login(client)
+    assert locked.status == 401 and "khóa 15 phút" in await locked.text()
+
+
+async def test_overview_in_vietnamese_with_babel_numbers(client):
+    await login(client)
+    html = await (await client.get("/admin")).text()
+    assert 'lang="vi"' in html and "Tỷ lệ tự giải quyết" in html
+    assert re.search(r'id="messages">35<', html)
+    # 9 topic conversations + the fallback one + the hand-off one + the out-of-scope one; 10 contained
+    assert re.search(r'id="conversations">12<', html)
+    assert re.search(r'id="containment">83,3\s?%<', html)
+    assert "<svg" in html
+    english = await (await client.get("/admin?lang=en")).text()
+    assert "Containment rate" in english and re.search(r'id="containment">83.3%<', english)
+
+
+async def test_charts_page_has_three_charts_and_channel_filter_works(client):
+    await login(client)
+    html = await (await client.get("/admin/charts")).text()
+    assert html.count("<svg") == 3 and "ask_open_bank_account" in html
+    telegram = await (await client.get("/admin?channel=telegram")).text()
+    assert re.search(r'id="messages">1<', telegram)
+
+
+async def test_top_questions_show_masked_examples(client):
+    await login(client)
+    html = await (await client.get("/admin/questions")).text()
+    assert "ask_open_bank_account" in html and "mo tai khoan ngan hang" in html
+    assert "goi [SĐT] giup toi" in html
+
+
+async def test_inbox_clusters_assign_and_export_yaml(client):
+    await login(client)
+    html = await (await client.get("/admin/inbox")).text()
+    ids = re.findall(r'name="ids" value="([\d,]+)"', html)
+    assert len(ids) == 1 and len(ids[0].split(",")) == 3, "the three BHYT messages form one cluster"
+    refused = await client.post("/admin/inbox", data={"ids": ids[0], "action": "new_topic", "new_topic": "ask_health_insurance"},
+                                allow_redirects=False)
+    assert refused.status == 403, "a form without its CSRF token is refused"
+    saved = await client.post("/admin/inbox", data={"ids": ids[0], "action": "new_topic", "new_topic": "ask_health_insurance",
+                                                    "csrf": csrf_of(html)})
+    assert saved.status == 200 and "Đã lưu: 3 tin nhắn." in await saved.text()
+    assert 'name="ids"' not in await saved.text()
+    exported = await client.get("/admin/inbox/export.yml")
+    data = yaml.safe_load(await exported.text())
+    assert data["nlu"][0]["intent"] == "ask_health_insurance"
+    assert "the bhyt bi mat" in data["nlu"][0]["examples"]
+
+
+async def test_inbox_refuses_unknown_topics(client):
+    await login(client)
+    html = await (await client.get("/admin/inbox")).text()
+    ids = re.findall(r'name="ids" value="([\d,]+)"', html)[0]
+    answer = await client.post("/admin/inbox", data={"ids": ids, "action": "assign", "intent": "no_such", "csrf": csrf_of(html)})
+    assert "Vui lòng chọn một chủ đề có sẵn." in await answer.text()
+    with client.sessions() as session:
+        assert session.execute(select(QuestionLogEntry.review_status).where(QuestionLogEntry.fallback)).scalars().all() == [None] * 3
+
+
+async def test_csv_export_has_the_columns_and_masked_rows(client):
+    await login(client)
+    answer = await client.get("/admin/export/questions.csv")
+    assert answer.headers["Content-Type"].startswith("text/csv")
+    rows = list(csv.reader(io.StringIO((await answer.read()).decode("utf-8-sig"))))
+    assert rows[0][:4] == ["asked_at", "channel", "text_masked", "intent"]
+    assert len(rows) == 1 + 35
+    assert ["telegram", "goi [SĐT] giup toi", "request_human"] in [r[1:4] for r in rows]
+    assert "'=HYPERLINK(\"x\")" in [r[2] for r in rows], "formulas are neutralised"
+    since = (datetime.now(timezone(timedelta(hours=7))) - timedelta(days=1)).date().isoformat()
+    recent = list(csv.reader(io.StringIO((await (await client.get(
+        "/admin/export/questions.csv?from=" + since)).read()).decode("utf-8-sig"))))
+    assert len(recent) == 1 + 34

@@ -38,6 +38,7 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
         self.idle_seconds = float(hours or DEFAULT_IDLE_HOURS) * 3600
         self._clock = clock
         self._last_seen: Dict[str, float] = {}
+        self._stored_events: Dict[str, int] = {}
         self._next_sweep = 0.0
 
     async def save(self, tracker: DialogueStateTracker) -> None:
@@ -45,11 +46,25 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
         sessions = get_trackers_for_conversation_sessions(tracker)
         latest = sessions[-1] if len(sessions) > 1 else tracker
         self.store[tracker.sender_id] = self.serialise_tracker(latest)
+        self._stored_events[tracker.sender_id] = len(latest.events)
         now = self._clock()
         self._last_seen[tracker.sender_id] = now
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_EVERY_SECONDS
             self.forget_idle(now)
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Publish the events added since the last save.
+
+        Rasa's default re-reads and deserialises the stored tracker to find
+        them (milliseconds per message); this store knows how many events it
+        kept, and the tracker Rasa saves is always the kept one plus new events.
+        """
+        if self.event_broker is None:
+            return
+        known = self._stored_events.get(tracker.sender_id, 0) if tracker.sender_id in self.store else 0
+        events = list(tracker.events)
+        await self._stream_new_events(self.event_broker, events[known:], tracker.sender_id)
 
     def forget_idle(self, now: Optional[float] = None) -> int:
         """Drop conversations idle for longer than the limit; how many."""
@@ -58,4 +73,5 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
         for sender in stale:
             self.store.pop(sender, None)
             self._last_seen.pop(sender, None)
+            self._stored_events.pop(sender, None)
         return len(stale)

@@ -72,13 +72,15 @@ Cost and the cap
 Normalising and vectorising are linear; the similarities and the average
 linkage are O(n^2) in time and memory in the number n of distinct content
 texts (5,000 distinct texts: 12.5 M distances, 100 MB, twice that while scipy
-links them). Measured on this project's 2-core box with other work running:
-3,000 realistic messages (2,200 distinct) ~0.7 s, 5,000 ~1.1 s; the worst
-case, all texts distinct and sharing many syllables, 3,000 ~2.2 s and 5,000
-~4 s. Above ``max_items`` (default 5,000) only the first ``max_items`` items
-are clustered: callers pass the inbox newest first (as
-``queries.unanswered`` does), so these are the most recent messages; the
-rest show up once those are reviewed.
+links them). Measured on this project's 2-core box with other work running,
+after the first call (imports: ~0.3 s): 3,000 realistic messages ~0.4 s,
+5,000 ~0.8 s; the worst case, every text distinct and sharing many
+syllables, 3,000 ~1.1 s and 5,000 ~2.4 s (~300 MB peak).
+
+Above ``max_items`` (default 5,000) only the first ``max_items`` items are
+clustered: callers pass the inbox newest first (as ``queries.unanswered``
+does), so these are the most recent messages; the rest show up once those
+are reviewed.
 
 Output is deterministic and does not depend on the order of ``items``
 (below the cap): cluster keys are a hash of the member ids.
@@ -205,13 +207,14 @@ def nlu_yaml(examples_by_intent: Mapping[str, Sequence[str]]) -> str:
     """Rasa 3.x NLU YAML for the given examples, one block per intent.
 
     Intents are sorted by name and left out when they have no example. Each
-    example has its whitespace (newlines included) collapsed to single spaces
-    and characters YAML cannot hold removed; square brackets that Rasa would
-    read as entity markup ("[x](y)") become round ones. Examples that are the
-    same once folded (diacritics, case, spacing) are written once -- the
-    version with diacritics is kept -- and sorted by their folded form. The
-    examples go in a literal block, so quotes, colons, "#", braces and leading
-    dashes need no escaping.
+    example is put in Unicode NFC, has its whitespace (newlines included)
+    collapsed to single spaces and the characters YAML cannot hold removed;
+    square brackets that Rasa would read as entity markup ("[x](y)") become
+    round ones (see :func:`training_text`). Examples that are the same once
+    folded (diacritics, case, spacing) are written once -- the version with
+    diacritics and the fewest capitals is kept -- and sorted by their folded
+    form. The examples go in a literal block, so quotes, colons, "#", braces
+    and leading dashes need no escaping.
     """
     lines = ['version: "3.1"', "nlu:"]
     for intent in sorted(examples_by_intent):
@@ -289,7 +292,7 @@ def _condensed_distances(matrix) -> np.ndarray:
     """Cosine distances of the (row-normalised) rows, in scipy's condensed form."""
     n = matrix.shape[0]
     condensed = np.empty(n * (n - 1) // 2, dtype=np.float64)
-    transposed = matrix.T.tocsc()
+    transposed = matrix.T.tocsr()  # CSR x CSR is the fastest sparse product here
     position = 0
     for start in range(0, n, _BLOCK_ROWS):
         stop = min(start + _BLOCK_ROWS, n)
@@ -316,26 +319,35 @@ def _group(points: List[_Point], threshold: float) -> Iterable[Tuple[List[_Point
         tree = linkage(_condensed_distances(matrix), method="average")
         labels = fcluster(tree, t=threshold, criterion="distance")
     vocabulary = words.get_feature_names_out()
+    idf = words.idf_  # a property that recomputes: read it once
     weights = np.array([len(p.ids) for p in points], dtype=np.float64)
     groups: Dict[int, List[int]] = defaultdict(list)
     for index, label in enumerate(labels):
         groups[int(label)].append(index)
     result = []
     for indices in groups.values():
-        centroid = np.asarray(matrix[indices].T @ weights[indices]).ravel()
-        centrality = matrix[indices] @ centroid
-        order = sorted(
-            range(len(indices)),
-            key=lambda k: (-round(float(centrality[k]), 9), -weights[indices[k]], points[indices[k]].content),
-        )
-        ordered = [indices[k] for k in order]
-        label = _label(word_matrix, vocabulary, words.idf_, ordered, weights, points)
+        if len(indices) == 1:
+            ordered = indices
+        else:
+            rows = matrix[indices]
+            centrality = rows @ np.asarray(rows.T @ weights[indices]).ravel()
+            order = sorted(
+                range(len(indices)),
+                key=lambda k: (-round(float(centrality[k]), 9), -weights[indices[k]], points[indices[k]].content),
+            )
+            ordered = [indices[k] for k in order]
+        label = _label(word_matrix, vocabulary, idf, ordered, weights, points)
         result.append(([points[i] for i in ordered], label))
     return result
 
 
 def _label(
-    word_matrix, vocabulary: Sequence[str], idf: np.ndarray, indices: List[int], weights: np.ndarray, points: List[_Point]
+    word_matrix,
+    vocabulary: Sequence[str],
+    idf: np.ndarray,
+    indices: List[int],
+    weights: np.ndarray,
+    points: List[_Point],
 ) -> str:
     """The cluster's most characteristic terms, non-overlapping, in reading order.
 
@@ -344,10 +356,12 @@ def _label(
     rare outside it. A bigram beats its own words when it is as common.
     Terms scoring under 40% of the best are left out once there are two words.
     """
-    rows = word_matrix[indices]
-    columns = np.unique(rows.indices)  # the terms that occur in the cluster
-    present = (rows[:, columns] > 0).astype(np.float64)
-    share = np.asarray(present.T @ weights[indices]).ravel() / weights[indices].sum()
+    # Straight from the CSR arrays: slicing a sparse matrix per cluster is slow.
+    rows = np.asarray(indices)
+    starts, ends = word_matrix.indptr[rows], word_matrix.indptr[rows + 1]
+    present = np.concatenate([word_matrix.indices[a:b] for a, b in zip(starts, ends)])
+    columns, inverse = np.unique(present, return_inverse=True)  # the terms in the cluster
+    share = np.bincount(inverse, weights=np.repeat(weights[rows], ends - starts)) / weights[rows].sum()
     scores = share * idf[columns]
     terms = [vocabulary[j] for j in columns]
     candidates = sorted(
@@ -443,9 +457,9 @@ def _dedupe_examples(examples: Iterable[str]) -> List[str]:
     return [best[key] for key in sorted(best, key=lambda k: (k, best[k]))]
 
 
-def _example_rank(text: str) -> Tuple[bool, str]:
-    """Prefer the version with diacritics, then the first in code-point order."""
-    return (not _has_marks(text), text)
+def _example_rank(text: str) -> Tuple[bool, int, str]:
+    """Prefer the version with diacritics, then the fewest capitals, then code-point order."""
+    return (not _has_marks(text), sum(ch.isupper() for ch in text), text)
 
 
 def _yaml_scalar(name: str) -> str:

@@ -2,8 +2,12 @@
 
 Every function takes a SQLAlchemy Session and a `Period` (time range and
 optional channel) and runs on SQLite and PostgreSQL alike. Days and hours are
-Viet Nam time (UTC+7, no daylight saving). Kept apart from the web views so
-they are tested and benchmarked on their own.
+Viet Nam time (UTC+7, no daylight saving). Counts come from the roll-ups
+(bot/questionlog/rollups.py: per hour, per conversation), so a page costs the
+same with a million messages as with a thousand; only the examples and the
+inbox read raw rows, through indexes and limits. A conversation belongs to
+the period it started in. Kept apart from the web views so they are tested
+and benchmarked on their own.
 """
 from __future__ import annotations
 
@@ -14,12 +18,15 @@ from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 from sqlalchemy import Integer, and_, case, cast, distinct, func, literal_column, or_, select, update
 from sqlalchemy.orm import Session
 
+from bot.db.models import QuestionLogConversation as C
 from bot.db.models import QuestionLogEntry as Q
+from bot.db.models import QuestionLogHourly as H
 
 VIETNAM = timezone(timedelta(hours=7))
 FALLBACK_INTENTS = ("nlu_fallback",)
 LOW_CONFIDENCE = 0.5  # below this a message goes to the unanswered inbox too
 REVIEW_STATUSES = ("assigned", "new_topic", "ignored")
+EXAMPLE_SAMPLE = 20_000
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,20 @@ def _where(period: Period):
     return and_(*conditions)
 
 
+def _hours(period: Period):
+    conditions = [H.hour >= period.start, H.hour < period.end]
+    if period.channel:
+        conditions.append(H.channel == period.channel)
+    return and_(*conditions)
+
+
+def _conversations(period: Period):
+    conditions = [C.started_at >= period.start, C.started_at < period.end]
+    if period.channel:
+        conditions.append(C.channel == period.channel)
+    return and_(*conditions)
+
+
 def _local(session: Session, column, unit: str):
     """The Viet Nam day (YYYY-MM-DD text) or hour (0-23) of a timestamp column."""
     if session.get_bind().dialect.name == "postgresql":
@@ -88,46 +109,37 @@ def _as_int(flag):
 
 
 def overview(session: Session, period: Period, hours: int = 5) -> Overview:
-    where = _where(period)
-    messages, residents, fallbacks = session.execute(
-        select(func.count(), func.count(distinct(Q.sender_hash)), func.coalesce(func.sum(_as_int(Q.fallback)), 0)).where(where)
+    messages, fallbacks = session.execute(
+        select(func.coalesce(func.sum(H.messages), 0), func.coalesce(func.sum(case((H.fallback, H.messages), else_=0)), 0))
+        .where(_hours(period))
     ).one()
-    per_conversation = (
-        select(
-            Q.conversation_id,
-            func.max(_as_int(Q.fallback)).label("fell_back"),
-            func.max(_as_int(Q.handoff)).label("handed_off"),
-        )
-        .where(where)
-        .group_by(Q.conversation_id)
-        .subquery()
-    )
+    where = _conversations(period)
     conversations, contained, handed_off = session.execute(
         select(
             func.count(),
-            func.coalesce(func.sum(case((and_(per_conversation.c.fell_back == 0, per_conversation.c.handed_off == 0), 1), else_=0)), 0),
-            func.coalesce(func.sum(per_conversation.c.handed_off), 0),
-        )
+            func.coalesce(func.sum(case((and_(C.fell_back.is_(False), C.handed_off.is_(False)), 1), else_=0)), 0),
+            func.coalesce(func.sum(_as_int(C.handed_off)), 0),
+        ).where(where)
     ).one()
-    hour = _local(session, Q.asked_at, "hour")
-    busiest = session.execute(
-        select(hour.label("hour"), func.count().label("n")).where(where).group_by(hour).order_by(literal_column("n").desc()).limit(hours)
-    ).all()
-    return Overview(int(messages), int(residents), int(conversations), int(contained), int(fallbacks), int(handed_off),
-                    [(int(h), int(n)) for h, n in busiest])
+    residents = session.execute(
+        select(func.count()).select_from(select(C.resident).where(where).group_by(C.resident).subquery())
+    ).scalar_one()
+    profile = hourly_profile(session, period)
+    busiest = sorted(((h, n) for h, n in enumerate(profile) if n), key=lambda item: (-item[1], item[0]))[:hours]
+    return Overview(int(messages), int(residents), int(conversations), int(contained), int(fallbacks), int(handed_off), busiest)
 
 
 def hourly_profile(session: Session, period: Period) -> List[int]:
     """Messages per hour of the day (24 values)."""
-    hour = _local(session, Q.asked_at, "hour")
-    counts = dict(session.execute(select(hour, func.count()).where(_where(period)).group_by(hour)).all())
+    hour = _local(session, H.hour, "hour")
+    counts = dict(session.execute(select(hour, func.sum(H.messages)).where(_hours(period)).group_by(hour)).all())
     return [int(counts.get(h, 0)) for h in range(24)]
 
 
 def messages_per_day(session: Session, period: Period) -> Dict[str, Dict[str, int]]:
     """{day: {channel: messages}} for every day of the period (zeros included)."""
-    day = _local(session, Q.asked_at, "day")
-    rows = session.execute(select(day, Q.channel, func.count()).where(_where(period)).group_by(day, Q.channel)).all()
+    day = _local(session, H.hour, "day")
+    rows = session.execute(select(day, H.channel, func.sum(H.messages)).where(_hours(period)).group_by(day, H.channel)).all()
     result = {d: {} for d in _days(period)}
     for d, channel, n in rows:
         result.setdefault(d, {})[channel] = int(n)
@@ -136,22 +148,24 @@ def messages_per_day(session: Session, period: Period) -> Dict[str, Dict[str, in
 
 def fallback_rate_per_day(session: Session, period: Period) -> List[Tuple[str, int, int]]:
     """[(day, messages, fallbacks)] for every day of the period."""
-    day = _local(session, Q.asked_at, "day")
+    day = _local(session, H.hour, "day")
     rows = dict(
         (d, (int(n), int(f)))
         for d, n, f in session.execute(
-            select(day, func.count(), func.coalesce(func.sum(_as_int(Q.fallback)), 0)).where(_where(period)).group_by(day)
+            select(day, func.sum(H.messages), func.coalesce(func.sum(case((H.fallback, H.messages), else_=0)), 0))
+            .where(_hours(period)).group_by(day)
         ).all()
     )
     return [(d, *rows.get(d, (0, 0))) for d in _days(period)]
 
 
 def top_topics(session: Session, period: Period, limit: int = 20) -> List[Tuple[str, int]]:
+    total = func.sum(H.messages).label("n")
     rows = session.execute(
-        select(Q.intent, func.count().label("n"))
-        .where(_where(period), Q.intent.isnot(None), Q.intent.notin_(FALLBACK_INTENTS))
-        .group_by(Q.intent)
-        .order_by(literal_column("n").desc(), Q.intent)
+        select(H.intent, total)
+        .where(_hours(period), H.intent != "", H.intent.notin_(FALLBACK_INTENTS))
+        .group_by(H.intent)
+        .order_by(total.desc(), H.intent)
         .limit(limit)
     ).all()
     return [(intent, int(n)) for intent, n in rows]
@@ -160,15 +174,24 @@ def top_topics(session: Session, period: Period, limit: int = 20) -> List[Tuple[
 def top_questions(session: Session, period: Period, topics: int = 20, examples: int = 3) -> List[Tuple[str, int, List[Tuple[str, int]]]]:
     """[(topic, messages, [(typical masked text, times asked)])] for the top topics.
 
-    Button presses ("/payload") are not questions and are not shown as examples.
+    Counts are over the whole period; the typical texts are the most frequent
+    among the period's latest EXAMPLE_SAMPLE messages (so the page stays fast
+    on a big log). Button presses ("/payload") are not shown as examples.
     """
     top = top_topics(session, period, topics)
     if not top:
         return []
+    recent = (
+        select(Q.intent, Q.text_masked)
+        .where(_where(period), ~Q.text_masked.startswith("/"))
+        .order_by(Q.asked_at.desc())
+        .limit(EXAMPLE_SAMPLE)
+        .subquery()
+    )
     counted = (
-        select(Q.intent, Q.text_masked, func.count().label("n"))
-        .where(_where(period), Q.intent.in_([t for t, _ in top]), ~Q.text_masked.startswith("/"))
-        .group_by(Q.intent, Q.text_masked)
+        select(recent.c.intent, recent.c.text_masked, func.count().label("n"))
+        .where(recent.c.intent.in_([t for t, _ in top]))
+        .group_by(recent.c.intent, recent.c.text_masked)
         .subquery()
     )
     ranked = select(
@@ -227,7 +250,7 @@ def assigned_examples(session: Session) -> Dict[str, List[str]]:
 
 
 def channels(session: Session) -> List[str]:
-    return [c for (c,) in session.execute(select(distinct(Q.channel)).order_by(Q.channel)).all()]
+    return [c for (c,) in session.execute(select(distinct(H.channel)).order_by(H.channel)).all()]
 
 
 EXPORT_COLUMNS = ("asked_at", "channel", "text_masked", "intent", "confidence", "fallback", "out_of_scope",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -103,6 +103,7 @@ class QuestionLogEntry(Base):
         Index("ix_question_log_intent_asked_at", "intent", "asked_at"),
         Index("ix_question_log_fallback_asked_at", "fallback", "asked_at"),
         Index("ix_question_log_conversation", "conversation_id"),
+        Index("ix_question_log_review_status", "review_status"),
     )
 
     id = Column(Integer, primary_key=True)
@@ -147,3 +148,41 @@ class AdminSession(Base):
     csrf_token = Column(String(64), nullable=False)
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     expires_at = Column(DateTime(timezone=True), nullable=False)
+
+
+class QuestionLogHourly(Base):
+    """Messages per hour, channel, topic and fallback: what the dashboard charts read.
+
+    Kept up to date by the log writer in the same transaction as the rows
+    (bot/questionlog/rollups.py), so a month of a million messages is a few
+    tens of thousands of rows here. Hours are UTC; Viet Nam time is UTC+7.
+    """
+
+    __tablename__ = "question_log_hourly"
+
+    hour = Column(DateTime(timezone=True), primary_key=True)
+    channel = Column(String(32), primary_key=True)
+    intent = Column(String(100), primary_key=True)  # "" when no intent
+    fallback = Column(Boolean, primary_key=True)
+    messages = Column(Integer, nullable=False, default=0)
+    handoffs = Column(Integer, nullable=False, default=0)
+
+
+class QuestionLogConversation(Base):
+    """One row per conversation: residents, conversations, containment and hand-off rates."""
+
+    __tablename__ = "question_log_conversations"
+    __table_args__ = (
+        Index("ix_question_log_conversations_started_at", "started_at"),
+        Index("ix_question_log_conversations_channel_started_at", "channel", "started_at"),
+    )
+
+    conversation_id = Column(String(64), primary_key=True)
+    sender_hash = Column(String(64), nullable=False)
+    resident = Column(BigInteger, nullable=False)  # first 60 bits of sender_hash: distinct counts stay fast
+    channel = Column(String(32), nullable=False)
+    started_at = Column(DateTime(timezone=True), nullable=False)
+    last_at = Column(DateTime(timezone=True), nullable=False)
+    messages = Column(Integer, nullable=False, default=0)
+    fell_back = Column(Boolean, nullable=False, default=False)
+    handed_off = Column(Boolean, nullable=False, default=False)

@@ -542,8 +542,14 @@ def seed(url: str, rows: int = 20_000, days: int = 30, seed: int = 7, batch: int
     if end.tzinfo is None:
         end = end.replace(tzinfo=timezone.utc)
     if engine.dialect.name == "postgresql":
-        return _copy_postgres(engine, _rows(rows, days, end, seed), batch)
-    return _insert_batches(engine, generate(rows, days, end, seed), batch)
+        count = _copy_postgres(engine, _rows(rows, days, end, seed), batch)
+    else:
+        count = _insert_batches(engine, generate(rows, days, end, seed), batch)
+    from bot.questionlog.rollups import rebuild
+
+    with engine.begin() as connection:
+        rebuild(connection)  # the dashboard reads the roll-ups
+    return count
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

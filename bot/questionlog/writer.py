@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import QuestionLogEntry
+from bot.questionlog import rollups
 from bot.questionlog.masking import mask
 from bot.questionlog.pseudonym import Pseudonymiser
 from bot.questionlog.turns import Turn
@@ -60,6 +61,7 @@ def prune(sessions: sessionmaker, days: int, now: Optional[datetime] = None) -> 
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     with sessions() as session:
         result = session.execute(delete(QuestionLogEntry).where(QuestionLogEntry.asked_at < cutoff))
+        rollups.prune(session, cutoff)
         session.commit()
         return result.rowcount or 0
 
@@ -135,6 +137,7 @@ class LogWriter:
     def _insert(self, rows: List[dict]) -> None:
         with self._sessions() as session:
             session.execute(insert(QuestionLogEntry), rows)
+            rollups.record(session, rows)
             session.commit()
 
     def _prune(self) -> None:

@@ -36,6 +36,7 @@ LOGIN_SECRET_KEY = web.AppKey("login_secret", bytes)
 LOGIN_NONCE_COOKIE = auth.LOGIN_NONCE_COOKIE
 LANGUAGE_COOKIE = "tls_lang"
 DEFAULT_DAYS = 30
+INBOX_SIZE = 1000  # newest unreviewed messages clustered per page view (clustering is O(n^2))
 MAX_DAYS = 366
 TOPIC_NAME = re.compile(r"^[a-z][a-z0-9_]{2,63}$")
 PUBLIC_PATHS = {"/admin/login"}
@@ -202,7 +203,7 @@ async def charts_page(request: web.Request) -> web.Response:
         request, "admin/charts.html", first=first, last=last, error=error, channels=channels,
         per_day=charts.stacked_columns(days, series, _("Messages per day by channel"), fmt.number, fmt.day),
         topics=charts.bar_chart(topics, _("Top 20 topics"), fmt.number),
-        fallback=charts.line_chart([(d, f / n if n else 0.0) for d, n, f in fallback], _("Fallback rate per day"), fmt.percent, fmt.day),
+        fallback=charts.line_chart([(d, f / n) for d, n, f in fallback if n], _("Fallback rate per day"), fmt.percent, fmt.day),
     )
 
 
@@ -216,7 +217,7 @@ async def inbox_page(request: web.Request) -> web.Response:
     period, first, last, error = period_of(request)
     if request.method == "POST":
         error = await inbox_action(request) or error
-    items, channels = await in_thread(request, lambda s: (queries.unanswered(s, period), queries.channels(s)))
+    items, channels = await in_thread(request, lambda s: (queries.unanswered(s, period, INBOX_SIZE), queries.channels(s)))
     clusters = await asyncio.get_running_loop().run_in_executor(None, partial(cluster_messages, items))
     assigned = await in_thread(request, queries.assigned_examples)
     return render(request, "admin/inbox.html", clusters=clusters, intents=known_intents(), channels=channels,

@@ -86,3 +86,29 @@ def test_the_hash_key_is_made_once_and_kept(tmp_path):
     first = hash_key({}, key_file)
     assert hash_key({}, key_file) == first and len(first) == 64
     assert hash_key({"SENDER_HASH_KEY": "configured"}, key_file) == b"configured"
+
+
+def test_roll_ups_follow_the_writer_and_match_a_rebuild(database):
+    from bot.db.models import QuestionLogConversation, QuestionLogHourly
+    from bot.questionlog.rollups import rebuild
+
+    sessions = session_factory(database)
+    writer = LogWriter(sessions, Pseudonymiser(b"k"), days=100_000)
+    now = datetime.now(timezone.utc)
+    for i in range(12):
+        writer.put(turn(text=f"cau hoi {i}", sender=f"zalo:{i % 3}", when=now - timedelta(hours=i)))
+    writer.flush()
+    writer.close()
+
+    def snapshot():
+        with sessions() as session:
+            hourly = sorted((r.channel, r.intent, r.fallback, r.messages) for r in session.execute(select(QuestionLogHourly)).scalars())
+            talks = sorted((r.messages, r.resident, r.fell_back) for r in session.execute(select(QuestionLogConversation)).scalars())
+        return hourly, talks
+
+    live = snapshot()
+    assert sum(h[3] for h in live[0]) == 12 and sorted(t[0] for t in live[1]) == [4, 4, 4]
+    with sessions() as session:
+        rebuild(session)
+        session.commit()
+    assert snapshot() == live

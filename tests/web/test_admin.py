@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 
 from bot.db.engine import session_factory
 from bot.db.models import QuestionLogEntry
+from bot.questionlog.rollups import rebuild
 from bot.settings import Settings
 from bot.web.app import create_app
 from bot.web.auth import SESSION_COOKIE, AdminAccounts
@@ -45,6 +46,7 @@ async def client(database, monkeypatch):
                      asked_at=datetime.now(timezone.utc) - timedelta(days=3))]
     with sessions() as session:
         session.execute(insert(QuestionLogEntry), rows)
+        rebuild(session)  # rows written outside the log writer: recompute the roll-ups
         session.commit()
     app = create_app(Settings.from_env({}), sessions)
     async with TestClient(TestServer(app)) as test_client:

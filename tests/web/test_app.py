@@ -39,8 +39,13 @@ async def fake_rasa():
 
 
 async def client_for(rasa_url: str) -> TestClient:
+    import tempfile
+
+    from bot.db.engine import session_factory
+
     settings = Settings(host="127.0.0.1", rasa_port=0, actions_port=0, web_port=0, rasa_url=rasa_url)
-    client = TestClient(TestServer(create_app(settings), host="127.0.0.1"))
+    sessions = session_factory(f"sqlite:///{tempfile.mkdtemp()}/web.sqlite3")
+    client = TestClient(TestServer(create_app(settings, sessions), host="127.0.0.1"))
     await client.start_server()
     return client
 

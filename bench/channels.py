@@ -85,6 +85,16 @@ class Channel:
         """(time, text) of every answer the fake API got for this user."""
         raise NotImplementedError
 
+    async def post_webhook(self, http: aiohttp.ClientSession, sent: Sent, raw: bytes, headers: dict) -> Sent:
+        """POST a delivery to the channel's webhook (twice when it is a re-delivery)."""
+        async with http.post(self.url, data=raw, headers=headers) as reply:
+            assert reply.status == 200, await reply.text()
+        sent.ack = time.monotonic() - sent.at
+        if sent.redelivered:
+            async with http.post(self.url, data=raw, headers=headers) as reply:
+                sent.duplicate_accepted = (await reply.json()).get("status") != "duplicate"
+        return sent
+
 
 class TelegramChannel(Channel):
     name = "telegram"
@@ -96,16 +106,9 @@ class TelegramChannel(Channel):
         self.update_ids = iter(range(5_000_000, 10_000_000))
 
     async def deliver(self, http, user, text, redeliver):  # noqa: ANN001
-        body = private_text_update(next(self.update_ids), int(user), text)
-        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET}
-        sent = Sent(user, text, time.monotonic(), redeliver)
-        async with http.post(self.url, json=body, headers=headers) as reply:
-            assert reply.status == 200, await reply.text()
-        sent.ack = time.monotonic() - sent.at
-        if redeliver:
-            async with http.post(self.url, json=body, headers=headers) as reply:
-                sent.duplicate_accepted = (await reply.json()).get("status") != "duplicate"
-        return sent
+        raw = json.dumps(private_text_update(next(self.update_ids), int(user), text)).encode()
+        headers = {"X-Telegram-Bot-Api-Secret-Token": TELEGRAM_SECRET, "Content-Type": "application/json"}
+        return await self.post_webhook(http, Sent(user, text, time.monotonic(), redeliver), raw, headers)
 
     def replies(self, user):  # noqa: ANN001
         return [(c.at, c.params["text"]) for c in self.fake.find(self.fake.sent_to(int(user)))]
@@ -122,14 +125,7 @@ class ZaloChannel(Channel):
 
     async def deliver(self, http, user, text, redeliver):  # noqa: ANN001
         raw, headers = self.events.sign(self.events.text(user, text))
-        sent = Sent(user, text, time.monotonic(), redeliver)
-        async with http.post(self.url, data=raw, headers=headers) as reply:
-            assert reply.status == 200, await reply.text()
-        sent.ack = time.monotonic() - sent.at
-        if redeliver:
-            async with http.post(self.url, data=raw, headers=headers) as reply:
-                sent.duplicate_accepted = (await reply.json()).get("status") != "duplicate"
-        return sent
+        return await self.post_webhook(http, Sent(user, text, time.monotonic(), redeliver), raw, headers)
 
     def replies(self, user):  # noqa: ANN001
         return [(c.at, c.params["message"]["text"]) for c in self.fake.find(self.fake.sent_to(user))]

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-from sqlalchemy import Integer, and_, case, cast, distinct, func, literal_column, or_, select, update
+from sqlalchemy import Integer, and_, case, cast, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import QuestionLogConversation as C
@@ -27,6 +27,7 @@ FALLBACK_INTENTS = ("nlu_fallback",)
 LOW_CONFIDENCE = 0.5  # below this a message goes to the unanswered inbox too
 REVIEW_STATUSES = ("assigned", "new_topic", "ignored")
 EXAMPLE_SAMPLE = 20_000
+BUSIEST_HOURS = 5
 
 
 @dataclass(frozen=True)
@@ -56,7 +57,13 @@ class Overview:
     contained: int  # conversations without a fallback and without a hand-off
     fallbacks: int
     handoff_conversations: int
-    busiest_hours: List[Tuple[int, int]]  # (hour 0-23, messages), busiest first
+    hourly: List[int]  # messages per hour of the day, 0-23
+
+    @property
+    def busiest_hours(self) -> List[Tuple[int, int]]:
+        """(hour, messages) of the BUSIEST_HOURS busiest hours, busiest first."""
+        ranked = sorted(((h, n) for h, n in enumerate(self.hourly) if n), key=lambda item: (-item[1], item[0]))
+        return ranked[:BUSIEST_HOURS]
 
     @property
     def containment_rate(self) -> float:
@@ -71,24 +78,11 @@ class Overview:
         return self.handoff_conversations / self.conversations if self.conversations else 0.0
 
 
-def _where(period: Period):
-    conditions = [Q.asked_at >= period.start, Q.asked_at < period.end]
+def _within(period: Period, moment, channel):
+    """Rows whose `moment` column falls in the period (and on its channel, if one is chosen)."""
+    conditions = [moment >= period.start, moment < period.end]
     if period.channel:
-        conditions.append(Q.channel == period.channel)
-    return and_(*conditions)
-
-
-def _hours(period: Period):
-    conditions = [H.hour >= period.start, H.hour < period.end]
-    if period.channel:
-        conditions.append(H.channel == period.channel)
-    return and_(*conditions)
-
-
-def _conversations(period: Period):
-    conditions = [C.started_at >= period.start, C.started_at < period.end]
-    if period.channel:
-        conditions.append(C.channel == period.channel)
+        conditions.append(channel == period.channel)
     return and_(*conditions)
 
 
@@ -108,12 +102,12 @@ def _as_int(flag):
     return case((flag, 1), else_=0)
 
 
-def overview(session: Session, period: Period, hours: int = 5) -> Overview:
+def overview(session: Session, period: Period) -> Overview:
     messages, fallbacks = session.execute(
         select(func.coalesce(func.sum(H.messages), 0), func.coalesce(func.sum(case((H.fallback, H.messages), else_=0)), 0))
-        .where(_hours(period))
+        .where(_within(period, H.hour, H.channel))
     ).one()
-    where = _conversations(period)
+    where = _within(period, C.started_at, C.channel)
     conversations, contained, handed_off = session.execute(
         select(
             func.count(),
@@ -124,22 +118,21 @@ def overview(session: Session, period: Period, hours: int = 5) -> Overview:
     residents = session.execute(
         select(func.count()).select_from(select(C.resident).where(where).group_by(C.resident).subquery())
     ).scalar_one()
-    profile = hourly_profile(session, period)
-    busiest = sorted(((h, n) for h, n in enumerate(profile) if n), key=lambda item: (-item[1], item[0]))[:hours]
-    return Overview(int(messages), int(residents), int(conversations), int(contained), int(fallbacks), int(handed_off), busiest)
+    return Overview(int(messages), int(residents), int(conversations), int(contained), int(fallbacks), int(handed_off),
+                    hourly_profile(session, period))
 
 
 def hourly_profile(session: Session, period: Period) -> List[int]:
     """Messages per hour of the day (24 values)."""
     hour = _local(session, H.hour, "hour")
-    counts = dict(session.execute(select(hour, func.sum(H.messages)).where(_hours(period)).group_by(hour)).all())
+    counts = dict(session.execute(select(hour, func.sum(H.messages)).where(_within(period, H.hour, H.channel)).group_by(hour)).all())
     return [int(counts.get(h, 0)) for h in range(24)]
 
 
 def messages_per_day(session: Session, period: Period) -> Dict[str, Dict[str, int]]:
     """{day: {channel: messages}} for every day of the period (zeros included)."""
     day = _local(session, H.hour, "day")
-    rows = session.execute(select(day, H.channel, func.sum(H.messages)).where(_hours(period)).group_by(day, H.channel)).all()
+    rows = session.execute(select(day, H.channel, func.sum(H.messages)).where(_within(period, H.hour, H.channel)).group_by(day, H.channel)).all()
     result = {d: {} for d in _days(period)}
     for d, channel, n in rows:
         result.setdefault(d, {})[channel] = int(n)
@@ -153,7 +146,7 @@ def fallback_rate_per_day(session: Session, period: Period) -> List[Tuple[str, i
         (d, (int(n), int(f)))
         for d, n, f in session.execute(
             select(day, func.sum(H.messages), func.coalesce(func.sum(case((H.fallback, H.messages), else_=0)), 0))
-            .where(_hours(period)).group_by(day)
+            .where(_within(period, H.hour, H.channel)).group_by(day)
         ).all()
     )
     return [(d, *rows.get(d, (0, 0))) for d in _days(period)]
@@ -163,7 +156,7 @@ def top_topics(session: Session, period: Period, limit: int = 20) -> List[Tuple[
     total = func.sum(H.messages).label("n")
     rows = session.execute(
         select(H.intent, total)
-        .where(_hours(period), H.intent != "", H.intent.notin_(FALLBACK_INTENTS))
+        .where(_within(period, H.hour, H.channel), H.intent != "", H.intent.notin_(FALLBACK_INTENTS))
         .group_by(H.intent)
         .order_by(total.desc(), H.intent)
         .limit(limit)
@@ -183,7 +176,7 @@ def top_questions(session: Session, period: Period, topics: int = 20, examples: 
         return []
     recent = (
         select(Q.intent, Q.text_masked)
-        .where(_where(period), ~Q.text_masked.startswith("/"))
+        .where(_within(period, Q.asked_at, Q.channel), ~Q.text_masked.startswith("/"))
         .order_by(Q.asked_at.desc())
         .limit(EXAMPLE_SAMPLE)
         .subquery()
@@ -212,7 +205,7 @@ def unanswered(session: Session, period: Period, limit: int = 2000) -> List[Tupl
     rows = session.execute(
         select(Q.id, Q.text_masked)
         .where(
-            _where(period),
+            _within(period, Q.asked_at, Q.channel),
             Q.review_status.is_(None),
             or_(Q.fallback.is_(True), Q.confidence < LOW_CONFIDENCE),
             ~Q.text_masked.startswith("/"),
@@ -259,7 +252,7 @@ EXPORT_COLUMNS = ("asked_at", "channel", "text_masked", "intent", "confidence", 
 
 def export_rows(session: Session, period: Period, batch: int = 5000) -> Iterator[tuple]:
     """The log rows of the period, oldest first, streamed."""
-    query = select(*(getattr(Q, c) for c in EXPORT_COLUMNS)).where(_where(period)).order_by(Q.asked_at, Q.id)
+    query = select(*(getattr(Q, c) for c in EXPORT_COLUMNS)).where(_within(period, Q.asked_at, Q.channel)).order_by(Q.asked_at, Q.id)
     yield from session.execute(query.execution_options(yield_per=batch))
 
 

@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import ButtonPayload, ChannelDelivery, OfferedButton
+from bot.journeys.render import MENU_PAYLOAD
 from bot.prompts import section
 
 logger = logging.getLogger(__name__)
@@ -42,7 +43,7 @@ PRUNE_EVERY = 500
 WELCOME_PAYLOAD = "/greet"
 # Commands a resident may type in a messenger ("/start" is what Telegram sends
 # when someone opens the bot).
-TYPED_COMMANDS = {"/start": WELCOME_PAYLOAD, "/menu": "/ask_help_menu", "/help": "/ask_help_menu"}
+TYPED_COMMANDS = {"/start": WELCOME_PAYLOAD, "/menu": MENU_PAYLOAD, "/help": MENU_PAYLOAD}
 
 TEXT, NON_TEXT, WELCOME, IGNORE = "text", "non_text", "welcome", "ignore"
 
@@ -203,7 +204,27 @@ def json_error(status: int, message: str) -> HTTPResponse:
 
 
 class MessengerOutput(OutputChannel):
-    """What the channels' output classes share."""
+    """What the channels' output classes share: long answers are split to the
+    messenger's limit and buttons go under the last part. A channel supplies
+    `message_limit` and `send_part`."""
+
+    message_limit: int
+
+    async def send_part(self, recipient_id: str, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> None:
+        """Send one message of at most `message_limit` characters, with buttons if given."""
+        raise NotImplementedError
+
+    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
+        for part in split_text(text, self.message_limit):
+            await self.send_part(recipient_id, part)
+
+    async def send_text_with_buttons(
+        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
+    ) -> None:
+        parts = split_text(text or "👇", self.message_limit)
+        for part in parts[:-1]:
+            await self.send_part(recipient_id, part)
+        await self.send_part(recipient_id, parts[-1], buttons)
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         await self.send_text_message(recipient_id, image)

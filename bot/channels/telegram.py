@@ -23,6 +23,7 @@ from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
 from bot.channels.common import (
+    MENU_PAYLOAD,
     NON_TEXT,
     TEXT,
     ButtonPayloads,
@@ -31,7 +32,6 @@ from bot.channels.common import (
     MessengerOutput,
     WebhookInput,
     messenger_id,
-    split_text,
 )
 from bot.db.engine import session_factory
 
@@ -44,7 +44,6 @@ MESSAGE_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64  # bytes
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
 NETWORK_RETRIES = 2
-MENU_PAYLOAD = "/ask_help_menu"
 # What a resident can send that is not text; each gets the "please type" answer.
 NON_TEXT_FIELDS = (
     "photo", "sticker", "voice", "audio", "video", "video_note", "animation",
@@ -110,17 +109,14 @@ class TelegramOutput(MessengerOutput):
         self.bot_handle = bot_handle
         self.payloads = payloads
 
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        for part in split_text(text, MESSAGE_LIMIT):
-            await self._send(recipient_id, part)
+    message_limit = MESSAGE_LIMIT
 
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
-    ) -> None:
-        parts = split_text(text or "👇", MESSAGE_LIMIT)
-        for part in parts[:-1]:
-            await self._send(recipient_id, part)
-        await self._send(recipient_id, parts[-1], self.keyboard(buttons))
+    async def send_part(self, recipient_id: str, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> None:
+        markup = self.keyboard(buttons) if buttons else None
+        bot = await self.bot_handle.ready()
+        await self._call(
+            recipient_id, lambda: bot.send_message(messenger_id(recipient_id), text, reply_markup=markup)
+        )
 
     async def send_image_url(self, recipient_id: str, image: str, **kwargs: Any) -> None:
         bot = await self.bot_handle.ready()
@@ -140,12 +136,6 @@ class TelegramOutput(MessengerOutput):
         if len(payload.encode("utf-8")) <= CALLBACK_DATA_LIMIT and not payload.startswith(ButtonPayloads.PREFIX):
             return payload
         return self.payloads.key_for(payload)
-
-    async def _send(self, recipient_id: str, text: str, markup: Optional[InlineKeyboardMarkup] = None) -> None:
-        bot = await self.bot_handle.ready()
-        await self._call(
-            recipient_id, lambda: bot.send_message(messenger_id(recipient_id), text, reply_markup=markup)
-        )
 
     async def _call(self, recipient_id: str, send) -> None:  # noqa: ANN001
         """One Bot API call; connection failures retried, nothing raised."""

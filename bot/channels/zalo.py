@@ -36,7 +36,6 @@ from bot.channels.common import (
     OfferedButtons,
     WebhookInput,
     messenger_id,
-    split_text,
 )
 from bot.channels.zalo_client import TokenStore, ZaloClient
 from bot.db.engine import session_factory
@@ -98,22 +97,16 @@ class ZaloOutput(MessengerOutput):
         self.client = client
         self.offered = offered
 
-    async def send_text_message(self, recipient_id: str, text: str, **kwargs: Any) -> None:
-        for part in split_text(text, MESSAGE_LIMIT):
-            await self.client.send(messenger_id(recipient_id), {"text": part})
+    message_limit = MESSAGE_LIMIT
 
-    async def send_text_with_buttons(
-        self, recipient_id: str, text: str, buttons: List[Dict[str, Any]], **kwargs: Any
-    ) -> None:
+    async def send_part(self, recipient_id: str, text: str, buttons: Optional[List[Dict[str, Any]]] = None) -> None:
         user = messenger_id(recipient_id)
-        parts = split_text(text or "👇", MESSAGE_LIMIT)
-        for part in parts[:-1]:
-            await self.client.send(user, {"text": part})
-        template, offered = self.template_buttons(buttons)
-        self.offered.remember(CHANNEL, user, offered)
-        await self.client.send(
-            user, {"text": parts[-1], "attachment": {"type": "template", "payload": {"buttons": template}}}
-        )
+        message: Dict[str, Any] = {"text": text}
+        if buttons:
+            template, offered = self.template_buttons(buttons)
+            self.offered.remember(CHANNEL, user, offered)
+            message["attachment"] = {"type": "template", "payload": {"buttons": template}}
+        await self.client.send(user, message)
 
     @staticmethod
     def template_buttons(buttons: List[Dict[str, Any]]):  # noqa: ANN205

@@ -14,7 +14,6 @@ from datetime import datetime, timezone
 from typing import Dict, Iterable, Tuple
 
 from sqlalchemy import delete, func, or_, text
-from sqlalchemy.engine import Connection
 
 from bot.db.models import QuestionLogConversation as C
 from bot.db.models import QuestionLogHourly as H

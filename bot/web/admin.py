@@ -16,7 +16,7 @@ import secrets
 from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, List, Optional
 
 import jinja2
 from aiohttp import web
@@ -76,15 +76,20 @@ def gettext_for(request: web.Request) -> Callable[[str], str]:
     return translations(language_of(request)).gettext
 
 
+async def blocking(function: Callable, *args: Any) -> Any:
+    """Run blocking work (database, scrypt, clustering) off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args))
+
+
 async def in_thread(request: web.Request, function: Callable, *args: Any) -> Any:
-    """Run database work off the event loop with its own session."""
+    """Run a query off the event loop with its own database session: function(session, *args)."""
     sessions = request.app[SESSIONS_KEY]
 
     def work():
         with sessions() as session:
             return function(session, *args)
 
-    return await asyncio.get_running_loop().run_in_executor(None, work)
+    return await blocking(work)
 
 
 def period_of(request: web.Request) -> tuple:
@@ -113,7 +118,7 @@ async def admin_guard(request: web.Request, handler):
     if not request.path.startswith("/admin") or request.path in PUBLIC_PATHS:
         return await handler(request)
     token = request.cookies.get(auth.SESSION_COOKIE, "")
-    info = await in_thread(request, lambda s, t: auth.AdminSessions(request.app[SESSIONS_KEY]).lookup(t), token) if token else None
+    info = await blocking(auth.AdminSessions(request.app[SESSIONS_KEY]).lookup, token) if token else None
     if info is None:
         if request.method == "GET":
             raise web.HTTPFound("/admin/login")
@@ -149,14 +154,14 @@ async def login_submit(request: web.Request) -> web.Response:
         return login_form(request, _("The form expired. Please try again."), status=403)
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     sessions = request.app[SESSIONS_KEY]
-    result = await in_thread(request, lambda s: auth.AdminAccounts(sessions).authenticate(username, password))
+    result = await blocking(auth.AdminAccounts(sessions).authenticate, username, password)
     if not result.ok:
         if result.reason == "locked":
             message = _("Too many failed attempts. This account is locked for 15 minutes.")
         else:
             message = _("Wrong username or password.")
         return login_form(request, message, status=401)
-    token, _csrf = await in_thread(request, lambda s: auth.AdminSessions(sessions).start(result.user_id))
+    token, _csrf = await blocking(auth.AdminSessions(sessions).start, result.user_id)
     response = web.HTTPFound("/admin")
     response.set_cookie(auth.SESSION_COOKIE, token, **auth.cookie_kwargs(request.secure))
     response.del_cookie(LOGIN_NONCE_COOKIE, path="/admin/login")
@@ -165,7 +170,7 @@ async def login_submit(request: web.Request) -> web.Response:
 
 async def logout(request: web.Request) -> web.Response:
     token = request.cookies.get(auth.SESSION_COOKIE, "")
-    await in_thread(request, lambda s: auth.AdminSessions(request.app[SESSIONS_KEY]).end(token))
+    await blocking(auth.AdminSessions(request.app[SESSIONS_KEY]).end, token)
     response = web.HTTPFound("/admin/login")
     response.del_cookie(auth.SESSION_COOKIE, path="/admin")
     raise response
@@ -175,13 +180,10 @@ async def logout(request: web.Request) -> web.Response:
 async def overview_page(request: web.Request) -> web.Response:
     period, first, last, error = period_of(request)
 
-    def load(session):
-        return queries.overview(session, period), queries.hourly_profile(session, period), queries.channels(session)
-
-    summary, hours, channels = await in_thread(request, load)
+    summary, channels = await in_thread(request, lambda s: (queries.overview(s, period), queries.channels(s)))
     fmt = Formatter(language_of(request))
     _ = gettext_for(request)
-    hour_chart = charts.bar_chart([(f"{h:02d}:00", n) for h, n in enumerate(hours)], _("Messages by hour of day"), fmt.number)
+    hour_chart = charts.bar_chart([(f"{h:02d}:00", n) for h, n in enumerate(summary.hourly)], _("Messages by hour of day"), fmt.number)
     return render(request, "admin/overview.html", summary=summary, hour_chart=hour_chart, channels=channels,
                   first=first, last=last, error=error)
 
@@ -218,7 +220,7 @@ async def inbox_page(request: web.Request) -> web.Response:
     if request.method == "POST":
         error = await inbox_action(request) or error
     items, channels = await in_thread(request, lambda s: (queries.unanswered(s, period, INBOX_SIZE), queries.channels(s)))
-    clusters = await asyncio.get_running_loop().run_in_executor(None, partial(cluster_messages, items))
+    clusters = await blocking(cluster_messages, items)
     assigned = await in_thread(request, queries.assigned_examples)
     return render(request, "admin/inbox.html", clusters=clusters, intents=known_intents(), channels=channels,
                   assigned=sum(len(v) for v in assigned.values()), first=first, last=last, error=error,

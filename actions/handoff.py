@@ -1,11 +1,15 @@
-"""Hand-off to a person: ask the commune, give its community team's contact.
+"""Hand-off to a person: ask the commune, open a ticket in the team's group.
 
-The live relay to the team's Telegram group comes with the team toolkit; until
-a relay is configured the assistant gives the directory's contact.
+When Telegram is on and the commune's team has a group (or
+TELEGRAM_HANDOFF_CHAT_ID is set), `action_handoff` opens a ticket and posts the
+resident's recent messages (masked) to the group; from then on the relay
+(bot/handoff/relay.py) carries the conversation. Otherwise, or if the post
+fails, the resident gets the team's contact from the directory.
 """
 from __future__ import annotations
 
-from typing import Any, Dict, List, Text
+import json
+from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
 from rasa_sdk.events import EventType, SlotSet
@@ -13,7 +17,11 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions.journey import open_journey, say, state_of
-from bot.directory import default_directory
+from bot.db.engine import session_factory
+from bot.directory import Team, default_directory
+from bot.handoff.relay import end_button
+from bot.handoff.team_chat import TeamChat, fallback_chat_id
+from bot.handoff.tickets import TicketStore
 from bot.journeys import render
 from bot.prompts import section
 
@@ -21,6 +29,9 @@ UNKNOWN = "-"  # the resident could not or would not name a commune we know
 CANCEL_INTENTS = {"deny", "journey_stop", "goodbye"}
 MAX_ATTEMPTS = 2
 MAX_COMMUNE_BUTTONS = 8
+RECENT_MESSAGES = 5
+GENERIC_TEAM = "Tổ công nghệ số cộng đồng"
+_team_chat: Dict[str, Optional[TeamChat]] = {}
 
 
 def prompts() -> Dict[str, str]:
@@ -36,7 +47,7 @@ class ActionAskCommune(Action):
         buttons = []
         if len(teams) <= MAX_COMMUNE_BUTTONS:
             buttons = [
-                {"title": team.commune, "payload": '/inform_commune{"commune": "%s"}' % team.commune}
+                {"title": team.commune, "payload": "/inform_commune" + json.dumps({"commune": team.commune}, ensure_ascii=False)}
                 for team in teams
             ]
         dispatcher.utter_message(text=prompts()["ask_commune"], buttons=buttons)
@@ -81,17 +92,59 @@ class ValidateHandoffForm(FormValidationAction):
         return {"commune": None, "commune_attempts": attempts}
 
 
+def team_chat() -> Optional[TeamChat]:
+    """The action server's Telegram bot for team groups (None when Telegram is off)."""
+    if "chat" not in _team_chat:
+        _team_chat["chat"] = TeamChat.from_env(TicketStore(session_factory()))
+    return _team_chat["chat"]
+
+
+def recent_messages(tracker: Tracker, limit: int = RECENT_MESSAGES) -> List[str]:
+    """The resident's last typed messages (not button presses); TeamChat masks them."""
+    typed = [
+        event.get("text") or ""
+        for event in tracker.events
+        if event.get("event") == "user" and (event.get("text") or "").strip()
+        and not (event.get("text") or "").startswith("/")
+    ]
+    return typed[-limit:]
+
+
+async def open_ticket(tracker: Tracker, team: Optional[Team]) -> bool:
+    """Open a ticket and post it to the team's group; False when that is not possible."""
+    chat = team_chat()
+    chat_id = (team.telegram_chat_id if team is not None else None) or fallback_chat_id()
+    if chat is None or chat_id is None:
+        return False
+    channel = tracker.get_latest_input_channel() or "rest"
+    ticket, new = chat.tickets.open(channel, tracker.sender_id, team.commune if team else None, chat_id)
+    if not new:
+        return True  # already with the team
+    if await chat.post_ticket(ticket, recent_messages(tracker)):
+        return True
+    chat.tickets.discard(ticket.id)
+    return False
+
+
 class ActionHandoff(Action):
-    """Gives the team's contact (or where to find the team), then offers to go
-    back to an open journey."""
+    """Opens a ticket in the team's group; without one, gives the team's contact
+    (or where to find the team), then offers to go back to an open journey."""
 
     def name(self) -> Text:
         return "action_handoff"
 
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = prompts()
         commune = tracker.get_slot("commune")
         team = default_directory().find(commune) if commune and commune != UNKNOWN else None
+        if await open_ticket(tracker, team):
+            relay = section("relay")
+            dispatcher.utter_message(text=relay["opened"].format(team=team.team_name if team else GENERIC_TEAM))
+            if team is not None:
+                dispatcher.utter_message(text=text["contact"].format(team=team.team_name, commune=team.commune, phone=team.phone))
+            dispatcher.utter_message(text=relay["opened_wait"])
+            dispatcher.utter_message(text=text["safety"], buttons=[end_button()])
+            return [] if team is not None else [SlotSet("commune", None)]
         if team is not None:
             message = text["contact"].format(team=team.team_name, commune=team.commune, phone=team.phone)
         else:

@@ -1,23 +1,26 @@
 """Team directory: commune/ward -> its community digital technology team.
 
-Read from a CSV file (``TEAM_DIRECTORY_CSV``; the repo ships
-``data/team_directory.sample.csv``, whose entries are marked [MẪU] and must be
-replaced by the operator). Look-ups ignore diacritics, case and the
-"xã/phường" prefix, so "tan lap", "Xã Tân Lập" and "tân lập" all match.
+This module is the pure look-up: :class:`Team`, :func:`commune_key` and
+:class:`Directory`. Look-ups ignore diacritics, case and the "xã/phường"
+prefix, so "tan lap", "Xã Tân Lập" and "tân lập" all match.
+
+The directory itself lives in the ``teams`` table of ``DATABASE_URL``
+(:mod:`bot.directory_store`), imported from CSV with
+``python -m bot directory import FILE`` (:mod:`bot.directory_csv`). An empty
+table is seeded from ``TEAM_DIRECTORY_CSV`` (default: the shipped sample
+``data/team_directory.sample.csv``, whose entries are marked [MẪU]).
 """
 from __future__ import annotations
 
-import csv
-import os
+import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Dict, List, Optional
 
 from bot.nlu.normalizer import normalize
 from bot.settings import PROJECT_ROOT
 
 SAMPLE_PATH = PROJECT_ROOT / "data" / "team_directory.sample.csv"
+SAMPLE_MARKER = "[MẪU]"
 PREFIXES = ("xa", "phuong", "thi tran", "dac khu")
 
 
@@ -26,7 +29,13 @@ class Team:
     commune: str
     team_name: str
     phone: str
-    telegram_chat_id: Optional[str] = None
+    telegram_chat_id: Optional[int] = None  # the team's Telegram group (negative), if any
+
+    @property
+    def is_sample(self) -> bool:
+        """A row of the shipped sample (marked [MẪU]), not a real team."""
+        marker = SAMPLE_MARKER.casefold()
+        return any(marker in unicodedata.normalize("NFC", value).casefold() for value in (self.commune, self.team_name))
 
 
 def commune_key(name: str) -> str:
@@ -43,20 +52,9 @@ class Directory:
         self.teams = teams
         self._by_key: Dict[str, Team] = {commune_key(t.commune): t for t in teams}
 
-    @classmethod
-    def from_csv(cls, path: Path) -> "Directory":
-        with open(path, newline="", encoding="utf-8-sig") as handle:
-            rows = list(csv.DictReader(handle))
-        return cls([
-            Team(
-                commune=row["commune"].strip(),
-                team_name=row["team_name"].strip(),
-                phone=row["phone"].strip(),
-                telegram_chat_id=(row.get("telegram_chat_id") or "").strip() or None,
-            )
-            for row in rows
-            if (row.get("commune") or "").strip()
-        ])
+    @property
+    def is_sample(self) -> bool:
+        return any(team.is_sample for team in self.teams)
 
     def find(self, text: str) -> Optional[Team]:
         """The team of the commune named in ``text`` (exactly one match), if any."""
@@ -70,10 +68,9 @@ class Directory:
         return hits[0] if len(hits) == 1 else None
 
 
-@lru_cache(maxsize=4)
-def _load(path: str) -> Directory:
-    return Directory.from_csv(Path(path))
-
-
 def default_directory() -> Directory:
-    return _load(os.environ.get("TEAM_DIRECTORY_CSV") or str(SAMPLE_PATH))
+    """The directory of ``DATABASE_URL``, re-read at most every 30 s
+    (seeded from ``TEAM_DIRECTORY_CSV`` when the table is empty)."""
+    from bot.directory_store import cached_directory
+
+    return cached_directory()

@@ -98,6 +98,11 @@ def assistant(tmp_path_factory, fake_telegram, fake_zalo):
     """`python -m bot serve` on free ports with every channel on (messengers faked), once per run."""
     from tests.serve_helpers import channel_env, start_assistant, stop_assistant
 
-    running = start_assistant(tmp_path_factory.mktemp("serve"), channel_env(fake_telegram, fake_zalo))
+    env = {
+        **channel_env(fake_telegram, fake_zalo),
+        # an untaken hand-off ticket is reminded after 6 s instead of 15 min (tests/handoff/test_relay_e2e.py)
+        "HANDOFF_REMINDER_MINUTES": "0.1",
+    }
+    running = start_assistant(tmp_path_factory.mktemp("serve"), env)
     yield running
     stop_assistant(running)

@@ -8,19 +8,26 @@ same with a million messages as with a thousand; only the examples and the
 inbox read raw rows, through indexes and limits. A conversation belongs to
 the period it started in. Kept apart from the web views so they are tested
 and benchmarked on their own.
+
+Hand-off tickets (`handoff_summary`) are read from `handoff_tickets`; a ticket
+belongs to the period it was opened in, and everything that happened to it
+since (taken, answered, closed, rated) counts there.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
-from sqlalchemy import Integer, and_, case, cast, distinct, func, or_, select, update
+from sqlalchemy import Float, Integer, and_, case, cast, distinct, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from bot.db.models import QuestionLogConversation as C
+from bot.db.models import HandoffTicket as T
 from bot.db.models import QuestionLogEntry as Q
 from bot.db.models import QuestionLogHourly as H
+from bot.handoff.tickets import UNDELIVERED
+from bot.questionlog.turns import CHANNEL_NAMES
 
 VIETNAM = timezone(timedelta(hours=7))
 FALLBACK_INTENTS = ("nlu_fallback",)
@@ -28,6 +35,9 @@ LOW_CONFIDENCE = 0.5  # below this a message goes to the unanswered inbox too
 REVIEW_STATUSES = ("assigned", "new_topic", "ignored")
 EXAMPLE_SAMPLE = 20_000
 BUSIEST_HOURS = 5
+RATINGS = (1, 2, 3, 4, 5)
+HANDOFF_COMMUNES = 10  # communes listed in the hand-off summary, most tickets first
+DURATION_SAMPLE = 50_000  # SQLite: the newest tickets whose waiting times make the percentiles
 
 
 @dataclass(frozen=True)
@@ -240,6 +250,149 @@ def assigned_examples(session: Session) -> Dict[str, List[str]]:
     for intent, text in rows:
         result.setdefault(intent, []).append(text)
     return result
+
+
+@dataclass(frozen=True)
+class Durations:
+    """A waiting time over the tickets that got that far: how many, median and 90th percentile in seconds."""
+
+    count: int
+    median: Optional[float]
+    p90: Optional[float]
+
+
+@dataclass(frozen=True)
+class CommuneHandoffs:
+    commune: Optional[str]  # None: the resident named no commune
+    tickets: int
+    ratings: int
+    average_rating: Optional[float]
+
+
+@dataclass
+class HandoffSummary:
+    """Hand-off tickets opened in the period, as they stand now."""
+
+    opened: int
+    taken: int  # a team member took it (whatever happened next)
+    closed: int
+    still_open: int  # not closed yet (waiting, or taken and in progress)
+    reminded: int  # nobody took it within 15 minutes: the team was reminded
+    time_to_take: Durations  # opened -> taken
+    time_to_first_response: Durations  # opened -> the first team reply delivered to the resident
+    rating_counts: List[int]  # tickets rated 1, 2, 3, 4, 5
+    communes: List[CommuneHandoffs]  # the HANDOFF_COMMUNES communes with most tickets
+
+    @property
+    def ratings(self) -> int:
+        return sum(self.rating_counts)
+
+    @property
+    def average_rating(self) -> Optional[float]:
+        if not self.ratings:
+            return None
+        return sum(stars * n for stars, n in zip(RATINGS, self.rating_counts)) / self.ratings
+
+    @property
+    def rating_distribution(self) -> List[Tuple[int, int]]:
+        """[(stars, tickets)] for 1..5 stars."""
+        return list(zip(RATINGS, self.rating_counts))
+
+
+def handoff_summary(session: Session, period: Period) -> HandoffSummary:
+    """Counts, waiting times (median, p90), ratings and the busiest communes of the period's tickets.
+
+    Three queries through the index on `opened_at` (see `_waiting_times` for the
+    percentiles on each database).
+    """
+    where = _tickets_within(period)
+    rated = T.rating.in_(RATINGS)
+    counts = session.execute(
+        select(
+            func.count(),
+            func.coalesce(func.sum(_as_int(T.taken_at.isnot(None))), 0),
+            func.coalesce(func.sum(_as_int(T.status == "closed")), 0),
+            func.coalesce(func.sum(_as_int(T.reminded_at.isnot(None))), 0),
+            *(func.coalesce(func.sum(_as_int(T.rating == stars)), 0) for stars in RATINGS),
+        ).where(where)
+    ).one()
+    opened, taken, closed, reminded = (int(n) for n in counts[:4])
+    rating_counts = [int(n) for n in counts[4:]]
+
+    time_to_take, time_to_first_response = _waiting_times(session, where)
+
+    tickets = func.count().label("tickets")
+    communes = session.execute(
+        select(T.commune, tickets, func.coalesce(func.sum(_as_int(rated)), 0), func.avg(case((rated, T.rating))))
+        .where(where)
+        .group_by(T.commune)
+        .order_by(tickets.desc(), T.commune.is_(None), T.commune)
+        .limit(HANDOFF_COMMUNES)
+    ).all()
+    return HandoffSummary(
+        opened=opened, taken=taken, closed=closed, still_open=opened - closed, reminded=reminded,
+        time_to_take=time_to_take, time_to_first_response=time_to_first_response,
+        rating_counts=rating_counts,
+        communes=[CommuneHandoffs(name, int(n), int(r), float(avg) if avg is not None else None)
+                  for name, n, r, avg in communes],
+    )
+
+
+def _tickets_within(period: Period):
+    """Tickets opened in the period; the web chat's tickets say `rest` (Rasa's channel), the log says `web`.
+
+    A ticket whose post never reached a team group (closed as undelivered; the
+    resident got the contact instead) is not a hand-off and is left out.
+    """
+    delivered = or_(T.closed_by.is_(None), T.closed_by != UNDELIVERED)
+    where = and_(_within(replace(period, channel=None), T.opened_at, T.channel), delivered)
+    if not period.channel:
+        return where
+    names = [period.channel] + [raw for raw, shown in CHANNEL_NAMES.items() if shown == period.channel]
+    return and_(where, T.channel.in_(names))
+
+
+def _waiting_times(session: Session, where) -> Tuple[Durations, Durations]:
+    """Opened -> taken and opened -> first response, over the tickets that got there.
+
+    PostgreSQL computes the percentiles itself (percentile_cont); SQLite has no
+    percentile function, so there the seconds of at most the DURATION_SAMPLE
+    newest tickets are fetched and interpolated the same way in Python.
+    """
+    waits = (T.taken_at, T.first_response_at)
+    if session.get_bind().dialect.name == "postgresql":
+        columns = []
+        for moment in waits:
+            seconds = cast(func.extract("epoch", moment - T.opened_at), Float)
+            columns += [func.count(seconds), func.percentile_cont(0.5).within_group(seconds),
+                        func.percentile_cont(0.9).within_group(seconds)]
+        row = session.execute(select(*columns).where(where)).one()
+        return _durations(*row[:3]), _durations(*row[3:])
+    rows = session.execute(
+        select(*((func.julianday(moment) - func.julianday(T.opened_at)) * 86400.0 for moment in waits))
+        .where(where, or_(*(moment.isnot(None) for moment in waits)))
+        .order_by(T.opened_at.desc())
+        .limit(DURATION_SAMPLE)
+    ).all()
+    result = []
+    for index in range(len(waits)):
+        ordered = sorted(round(row[index], 3) for row in rows if row[index] is not None)  # julianday: ~10 µs noise
+        result.append(_durations(len(ordered), _percentile(ordered, 0.5), _percentile(ordered, 0.9)))
+    return result[0], result[1]
+
+
+def _durations(count, median, p90) -> Durations:
+    return Durations(int(count), *(None if value is None else round(float(value), 3) for value in (median, p90)))
+
+
+def _percentile(ordered: Sequence[float], q: float) -> Optional[float]:
+    """The q-quantile of sorted values, interpolated like PostgreSQL's percentile_cont."""
+    if not ordered:
+        return None
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
 def channels(session: Session) -> List[str]:

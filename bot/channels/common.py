@@ -30,6 +30,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import ButtonPayload, ChannelDelivery, OfferedButton
+from bot.handoff.relay import shared_relay
 from bot.journeys.render import MENU_PAYLOAD
 from bot.prompts import section
 
@@ -46,6 +47,9 @@ WELCOME_PAYLOAD = "/greet"
 TYPED_COMMANDS = {"/start": WELCOME_PAYLOAD, "/menu": MENU_PAYLOAD, "/help": MENU_PAYLOAD}
 
 TEXT, NON_TEXT, WELCOME, IGNORE = "text", "non_text", "welcome", "ignore"
+# Not for the assistant: work the channel does itself (a team member's reply to
+# a hand-off ticket, an inline query), run in the background like a message.
+SERVICE = "service"
 
 
 class MalformedDelivery(ValueError):
@@ -56,13 +60,14 @@ class MalformedDelivery(ValueError):
 class Incoming:
     """What one webhook delivery asks of the assistant."""
 
-    kind: str  # TEXT, NON_TEXT, WELCOME or IGNORE
+    kind: str  # TEXT, NON_TEXT, WELCOME, SERVICE or IGNORE
     sender: str = ""  # the messenger's id of the chat to answer
     text: str = ""
     delivery_id: Optional[str] = None  # de-duplication key
     typed: bool = True  # False when `text` is a button payload
     metadata: Dict[str, Any] = field(default_factory=dict)
     acknowledge: Optional[Callable[[], Awaitable[Any]]] = None  # e.g. answerCallbackQuery
+    run: Optional[Callable[[], Awaitable[Any]]] = None  # the work of a SERVICE delivery
 
     @classmethod
     def ignored(cls, reason: str) -> "Incoming":
@@ -199,6 +204,14 @@ class OfferedButtons:
             return row.payload if row else None
 
 
+async def send_reply(output: OutputChannel, recipient: str, message: Dict[str, Any]) -> None:
+    """One {"text", "buttons"} message through a channel's output."""
+    if message.get("buttons"):
+        await output.send_text_with_buttons(recipient, message.get("text", ""), message["buttons"])
+    else:
+        await output.send_text_message(recipient, message.get("text", ""))
+
+
 def json_error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)
 
@@ -241,6 +254,7 @@ class WebhookInput(InputChannel):
 
     def __init__(self, sessions: sessionmaker) -> None:
         self.deliveries = DeliveryLog(sessions)
+        self.relay = shared_relay(sessions)
         self._tasks: set = set()
 
     # -- what each channel supplies ---------------------------------------
@@ -313,6 +327,9 @@ class WebhookInput(InputChannel):
                     await incoming.acknowledge()
                 except Exception:
                     logger.warning("%s: acknowledging %s failed", self.name(), incoming.delivery_id, exc_info=True)
+            if incoming.kind == SERVICE:
+                await incoming.run()
+                return
             if incoming.kind == NON_TEXT:
                 await output.send_text_message(conversation, channel_prompts()["non_text"])
                 return
@@ -323,6 +340,11 @@ class WebhookInput(InputChannel):
                 return
             else:
                 text = typed_command(incoming.text) if incoming.typed else incoming.text
+            outcome = await self.relay.intercept(conversation, text)
+            for reply in outcome.replies:
+                await send_reply(output, conversation, reply)
+            if not outcome.to_assistant:
+                return
             metadata = {"channel": self.name(), "delivery_id": incoming.delivery_id, **incoming.metadata}
             await on_new_message(
                 UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)

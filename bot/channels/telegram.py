@@ -11,20 +11,26 @@ from __future__ import annotations
 import asyncio
 import hmac
 import logging
-import os
-from dataclasses import dataclass
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Optional
 
 from rasa.core.channels.channel import InputChannel, OutputChannel
 from sanic.request import Request
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQuery,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+    Message,
+    Update,
+)
 from telegram.error import Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
-from telegram.ext import AIORateLimiter, ExtBot
-from telegram.request import HTTPXRequest
 
 from bot.channels.common import (
     MENU_PAYLOAD,
     NON_TEXT,
+    SERVICE,
     TEXT,
     ButtonPayloads,
     Incoming,
@@ -33,68 +39,31 @@ from bot.channels.common import (
     WebhookInput,
     messenger_id,
 )
+from bot.channels import registry
+from bot.channels.telegram_bot import BotHandle, TelegramConfig, build_bot
 from bot.db.engine import session_factory
+from bot.handoff.relay import reminder_after
+from bot.handoff.team_chat import parse_callback
+from bot.library.search import search as search_library
 
 logger = logging.getLogger(__name__)
 
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-DEFAULT_API_BASE_URL = "https://api.telegram.org/bot"
 MESSAGE_LIMIT = 4096
 CALLBACK_DATA_LIMIT = 64  # bytes
 ALLOWED_UPDATES = ["message", "callback_query", "inline_query"]
 NETWORK_RETRIES = 2
+GROUP_TYPES = {"group", "supergroup"}
+INLINE_RESULTS = 10  # answerInlineQuery allows 50; a phone shows about 5
+INLINE_CACHE_SECONDS = 300
+INLINE_DESCRIPTION_CHARS = 120
+REMINDER_SWEEP_MAX_SECONDS = 60.0
 # What a resident can send that is not text; each gets the "please type" answer.
 NON_TEXT_FIELDS = (
     "photo", "sticker", "voice", "audio", "video", "video_note", "animation",
     "document", "location", "venue", "contact", "poll", "dice",
 )
-
-
-@dataclass(frozen=True)
-class TelegramConfig:
-    token: str
-    secret: str
-    api_base_url: str
-    webhook_url: str
-
-    @classmethod
-    def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "TelegramConfig":
-        env = os.environ if env is None else env
-        return cls(
-            token=env.get("TELEGRAM_BOT_TOKEN", "").strip(),
-            secret=env.get("TELEGRAM_WEBHOOK_SECRET", "").strip(),
-            api_base_url=env.get("TELEGRAM_API_BASE_URL", "").strip() or DEFAULT_API_BASE_URL,
-            webhook_url=env.get("TELEGRAM_WEBHOOK_URL", "").strip(),
-        )
-
-
-def build_bot(config: TelegramConfig, rate_limited: bool = True) -> ExtBot:
-    """PTB's bot on the configured Bot API base, with room for concurrent sends."""
-    return ExtBot(
-        config.token,
-        base_url=config.api_base_url,
-        request=HTTPXRequest(connection_pool_size=32, pool_timeout=10.0, read_timeout=15.0),
-        get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40.0),
-        rate_limiter=AIORateLimiter(max_retries=3) if rate_limited else None,
-    )
-
-
-class BotHandle:
-    """One PTB bot per channel, initialised (getMe) on first use."""
-
-    def __init__(self, bot: ExtBot) -> None:
-        self.bot = bot
-        self._lock = asyncio.Lock()
-        self._ready = False
-
-    async def ready(self) -> ExtBot:
-        if not self._ready:
-            async with self._lock:
-                if not self._ready:
-                    await self.bot.initialize()
-                    self._ready = True
-        return self.bot
 
 
 class TelegramOutput(MessengerOutput):
@@ -186,6 +155,8 @@ class TelegramInput(WebhookInput):
         self.bot_handle = BotHandle(build_bot(config))
         self.payloads = ButtonPayloads(sessions)
         self.output = TelegramOutput(self.bot_handle, self.payloads)
+        registry.register(self.output)
+        self._reminders: Optional[asyncio.Task] = None
 
     def get_output_channel(self) -> OutputChannel:
         return self.output
@@ -195,6 +166,10 @@ class TelegramInput(WebhookInput):
         return bool(self.config.secret) and hmac.compare_digest(given.encode(), self.config.secret.encode())
 
     async def on_server_start(self) -> None:
+        if self._reminders is None and self.relay.team_chat is not None:
+            waited = reminder_after()
+            every = min(REMINDER_SWEEP_MAX_SECONDS, max(waited.total_seconds() / 4, 0.5))
+            self._reminders = asyncio.ensure_future(self.relay.remind_forever(waited, every))
         if not self.config.webhook_url:
             return
         bot = await self.bot_handle.ready()
@@ -211,13 +186,18 @@ class TelegramInput(WebhookInput):
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise MalformedDelivery(f"not a Telegram update ({error.__class__.__name__})") from None
         delivery = f"update:{update.update_id}"
+        if update.inline_query is not None:
+            query = update.inline_query
+            return Incoming(SERVICE, str(query.from_user.id), delivery_id=delivery, run=lambda: self._answer_inline(query))
         if update.callback_query is not None:
             return self._callback(update, delivery)
         message = update.message
-        if message is None:  # edited messages, channel posts, inline queries, member updates ...
+        if message is None:  # edited messages, channel posts, member updates ...
             return Incoming.ignored("not a new message")
+        if message.chat.type in GROUP_TYPES:
+            return self._group_message(message, delivery)
         if message.chat.type != "private":
-            return Incoming.ignored("group chat")
+            return Incoming.ignored("channel post")
         if message.from_user is None or message.from_user.is_bot:
             return Incoming.ignored("from a bot")
         sender = str(message.chat.id)
@@ -228,13 +208,25 @@ class TelegramInput(WebhookInput):
             return Incoming(NON_TEXT, sender, delivery_id=delivery, metadata=meta)
         return Incoming.ignored("service message")
 
+    def _group_message(self, message: Message, delivery: str) -> Incoming:
+        """In a team's group only replies to a hand-off ticket's posts matter."""
+        replied = message.reply_to_message
+        if replied is None or message.from_user is None or message.from_user.is_bot:
+            return Incoming.ignored("group chat")
+        member = message.from_user.full_name
+        chat_id, text = message.chat.id, message.text
+        return Incoming(
+            SERVICE, str(chat_id), delivery_id=delivery,
+            run=lambda: self.relay.team_reply(chat_id, replied.message_id, member, text),
+        )
+
     def _callback(self, update: Update, delivery: str) -> Incoming:
         query = update.callback_query
         if query.from_user.is_bot:
             return Incoming.ignored("from a bot")
         chat = query.message.chat if query.message is not None else None
         if chat is not None and chat.type != "private":
-            return Incoming.ignored("group chat")
+            return self._team_callback(query, chat.id, delivery)
         sender = str(chat.id if chat is not None else query.from_user.id)
         payload = query.data or ""
         if payload.startswith(ButtonPayloads.PREFIX):
@@ -249,3 +241,34 @@ class TelegramInput(WebhookInput):
     async def _answer_callback(self, query_id: str) -> None:
         bot = await self.bot_handle.ready()
         await bot.answer_callback_query(query_id)
+
+    def _team_callback(self, query: CallbackQuery, chat_id: int, delivery: str) -> Incoming:
+        """Nhận / Đóng under a ticket in a team's group."""
+        action = parse_callback(query.data or "")
+        if action is None:
+            return Incoming.ignored("group button")
+        verb, ticket_id = action
+        member = query.from_user.full_name
+
+        async def run() -> None:
+            act = self.relay.take if verb == "take" else self.relay.close
+            answer = await act(ticket_id, member)
+            bot = await self.bot_handle.ready()
+            await bot.answer_callback_query(query.id, text=answer)
+
+        return Incoming(SERVICE, str(chat_id), delivery_id=delivery, run=run)
+
+    async def _answer_inline(self, query: InlineQuery) -> None:
+        """A team member typed `@bot <words>` in any chat: the library's best answers to post."""
+        entries = await asyncio.to_thread(search_library, query.query or "", INLINE_RESULTS)
+        results = [
+            InlineQueryResultArticle(
+                id=entry.id[:64],
+                title=entry.title,
+                description=entry.text.replace("\n", " ")[:INLINE_DESCRIPTION_CHARS],
+                input_message_content=InputTextMessageContent(entry.text[:MESSAGE_LIMIT]),
+            )
+            for entry in entries
+        ]
+        bot = await self.bot_handle.ready()
+        await bot.answer_inline_query(query.id, results, cache_time=INLINE_CACHE_SECONDS)

@@ -37,6 +37,7 @@ from bot.channels.common import (
     WebhookInput,
     messenger_id,
 )
+from bot.channels import registry
 from bot.channels.zalo_client import TokenStore, ZaloClient
 from bot.db.engine import session_factory
 
@@ -144,6 +145,7 @@ class ZaloInput(WebhookInput):
         tokens = TokenStore(sessions, config.access_token, config.refresh_token)
         self.client = ZaloClient(config.api_base_url, config.oauth_base_url, config.app_id, config.app_secret, tokens)
         self.output = ZaloOutput(self.client, self.offered)
+        registry.register(self.output)
 
     def get_output_channel(self) -> OutputChannel:
         return self.output

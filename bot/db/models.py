@@ -186,3 +186,85 @@ class QuestionLogConversation(Base):
     messages = Column(Integer, nullable=False, default=0)
     fell_back = Column(Boolean, nullable=False, default=False)
     handed_off = Column(Boolean, nullable=False, default=False)
+
+
+class Team(Base):
+    """A commune's or ward's community digital technology team (the team directory).
+
+    Imported from CSV with `python -m bot directory import FILE` (all rows or
+    none). `commune_key` is the folded name without "xã/phường" (bot/directory.py),
+    so "tan lap", "Xã Tân Lập" and "tân lập" find the same team.
+    """
+
+    __tablename__ = "teams"
+
+    id = Column(Integer, primary_key=True)
+    commune = Column(String(120), nullable=False)
+    commune_key = Column(String(120), nullable=False, unique=True)
+    team_name = Column(String(200), nullable=False)
+    phone = Column(String(32), nullable=False)
+    telegram_chat_id = Column(BigInteger)  # the team's Telegram group; None: TELEGRAM_HANDOFF_CHAT_ID
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class HandoffTicket(Base):
+    """A resident handed to a person of the commune's team (bot/handoff/).
+
+    While a ticket is open (`open` or `taken`) the assistant stays quiet and the
+    resident's messages go to the team's Telegram group; `conversation_id` is
+    the address to deliver the team's replies to (Rasa's sender id: `telegram:…`,
+    `zalo:…`, or the web chat's id), kept in clear only on the ticket.
+    """
+
+    __tablename__ = "handoff_tickets"
+    __table_args__ = (
+        Index("ix_handoff_tickets_conversation_status", "conversation_id", "status"),
+        Index("ix_handoff_tickets_status_opened_at", "status", "opened_at"),
+        Index("ix_handoff_tickets_opened_at", "opened_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)  # telegram / zalo / rest (web chat)
+    conversation_id = Column(String(128), nullable=False)
+    commune = Column(String(120))
+    team_chat_id = Column(BigInteger)
+    team_message_id = Column(BigInteger)
+    status = Column(String(16), nullable=False, default="open")  # open / taken / closed
+    opened_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    taken_at = Column(DateTime(timezone=True))
+    taken_by = Column(String(120))
+    first_response_at = Column(DateTime(timezone=True))
+    reminded_at = Column(DateTime(timezone=True))
+    closed_at = Column(DateTime(timezone=True))
+    closed_by = Column(String(120))
+    rating = Column(Integer)
+    rated_at = Column(DateTime(timezone=True))
+
+
+class HandoffMessage(Base):
+    """A message of a ticket in the team's group: a reply to any of them reaches the resident."""
+
+    __tablename__ = "handoff_messages"
+    __table_args__ = (UniqueConstraint("team_chat_id", "team_message_id", name="uq_handoff_message"),)
+
+    id = Column(Integer, primary_key=True)
+    ticket_id = Column(Integer, nullable=False, index=True)
+    team_chat_id = Column(BigInteger, nullable=False)
+    team_message_id = Column(BigInteger, nullable=False)
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class WebOutbox(Base):
+    """Messages for a web-chat resident that did not come as an answer (team replies).
+
+    The web chat page fetches them from /api/chat/updates.
+    """
+
+    __tablename__ = "web_outbox"
+    __table_args__ = (Index("ix_web_outbox_conversation_delivered", "conversation_id", "delivered_at"),)
+
+    id = Column(Integer, primary_key=True)
+    conversation_id = Column(String(128), nullable=False)
+    message = Column(JSON, nullable=False)  # {"text": ..., "buttons": [...]}
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    delivered_at = Column(DateTime(timezone=True))

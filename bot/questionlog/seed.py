@@ -12,9 +12,18 @@ intents; about 9 % of messages are not understood (texts below, outside the
 assistant's topics), about 3 % out of scope, and about 4 % of conversations
 ask for a person. Personal data only ever appears as masking placeholders.
 
+Every conversation that asks for a person also gets a hand-off ticket
+(`handoff_tickets`, for the dashboard's hand-off figures): a commune from a
+fixed list (some residents name none), taken within minutes in office hours
+and much later outside them (so some are reminded after 15 minutes), a few
+never taken, most closed, and about 60 % of the closed ones rated 1-5 (mostly
+4 and 5). Events that would fall after the end of the period have not
+happened yet, so the newest tickets are still open.
+
 Everything comes from one `random.Random(seed)`: the same seed and end give
-the same rows. PostgreSQL is filled with COPY, SQLite with batched
-executemany in one transaction.
+the same rows (the tickets have their own generator, seeded from the same
+seed, so they do not change the log rows). PostgreSQL is filled with COPY,
+SQLite with batched executemany in one transaction.
 """
 from __future__ import annotations
 
@@ -51,6 +60,7 @@ MESSAGES_PER_CONVERSATION = ((1, 14), (2, 21), (3, 22), (4, 18), (5, 14), (6, 11
 FALLBACK_SHARE = 0.09
 OUT_OF_SCOPE_SHARE = 0.03
 HANDOFF_SHARE = 0.04  # of conversations
+HANDOFF_INTENT = "request_human"  # one ticket per conversation with this message
 JOURNEY_SHARE = 0.07  # of conversations: a guided step-by-step journey
 MASKED_SHARE = 0.08   # of messages on topics where residents type personal data
 VOLUME_RISE = 0.35    # the last day of the period is this much busier than the first
@@ -200,6 +210,22 @@ MASKED_TEXTS = (
     ("ma khach hang dien nha toi, chu ho cccd [CCCD], xem o dau", "ask_customer_code"),
     ("tai khoan [STK] dang ky thanh toan tien dien tu dong duoc ko", "ask_autopay"),
 )
+
+# Hand-off tickets: communes (as the team directory names them) and how often
+# each is handed to, and the tickets' outcomes.
+TICKET_COMMUNES = (
+    ("Xã Tân Lập", 30), ("Xã Hòa Bình", 22), ("Phường Quang Trung", 16), ("Xã Đồng Tâm", 12),
+    ("Phường Hùng Vương", 10), ("Xã Yên Hòa", 7), ("Xã Minh Khai", 5), ("Phường Trần Phú", 4),
+    ("Xã Thanh Sơn", 3), ("Xã Phú Lộc", 2), ("Phường Lê Lợi", 2), ("Xã An Thịnh", 1),
+)
+NO_COMMUNE_SHARE = 0.08  # the resident named no commune (sent to the commune People's Committee)
+TICKET_CHANNELS = {"web": "rest"}  # tickets keep Rasa's channel name (the log says "web")
+NEVER_TAKEN_SHARE = 0.07
+TAKE_MEDIAN_OFFICE, TAKE_MEDIAN_OFF_HOURS = 180.0, 1200.0  # seconds
+REMINDER_AFTER = 900.0  # seconds
+RATED_SHARE = 0.6  # of closed tickets
+RATING_WEIGHTS = ((1, 4), (2, 6), (3, 15), (4, 35), (5, 40))
+TEAM_MEMBERS = ("Nguyễn Văn An", "Trần Thị Bình", "Lê Văn Cường", "Phạm Thị Dung")
 
 Row = Tuple  # in COLUMNS order; ranking as (name, confidence, name, confidence, ...)
 
@@ -449,8 +475,12 @@ def generate(rows: int, days: int = 30, end: Optional[datetime] = None, seed: in
     end = end or _default_end()
     if end.tzinfo is None:
         end = end.replace(tzinfo=timezone.utc)
+    return _as_dicts(_rows(rows, days, end, seed))
+
+
+def _as_dicts(rows: Iterator[Row]) -> Iterator[dict]:
     utc = timezone.utc
-    for row in _rows(rows, days, end, seed):
+    for row in rows:
         r = row[7]
         yield {
             "asked_at": datetime.fromtimestamp(row[0], utc),
@@ -469,6 +499,65 @@ def generate(rows: int, days: int = 30, end: Optional[datetime] = None, seed: in
             "review_status": None,
             "assigned_intent": None,
         }
+
+
+def _watch_handoffs(rows: Iterator[Row], found: List[Tuple[float, str]]) -> Iterator[Row]:
+    """Pass the rows on, noting (time, channel) of every request for a person."""
+    for row in rows:
+        if row[5] == HANDOFF_INTENT:
+            found.append((row[0], row[1]))
+        yield row
+
+
+def handoff_tickets(handoffs: Sequence[Tuple[float, str]], end: datetime, seed: int = 7) -> List[dict]:
+    """Ticket dicts (for HandoffTicket) for requests for a person at (UNIX time, log channel)."""
+    rng = Random(f"handoff-tickets-{seed}")
+    random, uniform, choice, lognormal = rng.random, rng.uniform, rng.choice, rng.lognormvariate
+    communes, commune_cum = _cumulative(TICKET_COMMUNES)
+    stars, stars_cum = _cumulative(RATING_WEIGHTS)
+    end_ts = end.timestamp()
+    utc = timezone.utc
+
+    def moment(ts: Optional[float]) -> Optional[datetime]:
+        return None if ts is None or ts > end_ts else datetime.fromtimestamp(ts, utc)
+
+    tickets = []
+    for asked, channel in handoffs:
+        opened = min(asked + uniform(20, 90), end_ts)  # after the resident named the commune
+        local = datetime.fromtimestamp(opened, VIETNAM)
+        office = local.weekday() < 5 and 7.5 <= local.hour + local.minute / 60 < 17
+        commune = None if random() < NO_COMMUNE_SHARE else communes[bisect.bisect(commune_cum, random() * commune_cum[-1])]
+        taken = responded = closed = rated = None
+        member = choice(TEAM_MEMBERS)
+        if random() >= NEVER_TAKEN_SHARE:
+            median = TAKE_MEDIAN_OFFICE if office else TAKE_MEDIAN_OFF_HOURS
+            taken = opened + median * lognormal(0, 0.9)
+            responded = taken + 60 * lognormal(0, 0.7)
+            closed = responded + uniform(300, 3600)
+        elif random() < 0.5:
+            closed = opened + uniform(2, 10) * 3600  # the resident gave up and ended it
+        rating = stars[bisect.bisect(stars_cum, random() * stars_cum[-1])] if random() < RATED_SHARE else None
+        if closed is not None and rating is not None:
+            rated = closed + uniform(30, 600)
+        reminded = opened + REMINDER_AFTER if (taken is None or taken - opened > REMINDER_AFTER) else None
+        taken_at, closed_at, rated_at = moment(taken), moment(closed), moment(rated)
+        status = "closed" if closed_at else "taken" if taken_at else "open"
+        tickets.append({
+            "channel": TICKET_CHANNELS.get(channel, channel),
+            "conversation_id": f"{TICKET_CHANNELS.get(channel, channel)}:{rng.getrandbits(48):012x}",
+            "commune": commune,
+            "status": status,
+            "opened_at": moment(opened),
+            "taken_at": taken_at,
+            "taken_by": member if taken_at else None,
+            "first_response_at": moment(responded),
+            "reminded_at": moment(reminded),
+            "closed_at": closed_at,
+            "closed_by": (member if taken is not None else "resident") if closed_at else None,
+            "rating": rating if rated_at else None,
+            "rated_at": rated_at,
+        })
+    return tickets
 
 
 # --- writing -----------------------------------------------------------------
@@ -534,20 +623,29 @@ def _insert_batches(engine, rows: Iterator[dict], batch: int) -> int:  # noqa: A
 
 def seed(url: str, rows: int = 20_000, days: int = 30, seed: int = 7, batch: int = 10_000,
          end: Optional[datetime] = None) -> int:
-    """Add `rows` synthetic question-log rows of the last `days` days to the database; how many."""
+    """Add `rows` synthetic question-log rows of the last `days` days, and a hand-off ticket for each
+    conversation that asks for a person, to the database; how many log rows."""
     from bot.db.engine import engine_for
 
     engine = engine_for(url)
     end = end or _default_end()
     if end.tzinfo is None:
         end = end.replace(tzinfo=timezone.utc)
+    handoffs: List[Tuple[float, str]] = []
+    log = _watch_handoffs(_rows(rows, days, end, seed), handoffs)
     if engine.dialect.name == "postgresql":
-        count = _copy_postgres(engine, _rows(rows, days, end, seed), batch)
+        count = _copy_postgres(engine, log, batch)
     else:
-        count = _insert_batches(engine, generate(rows, days, end, seed), batch)
+        count = _insert_batches(engine, _as_dicts(log), batch)
+    from sqlalchemy import insert
+
+    from bot.db.models import HandoffTicket
     from bot.questionlog.rollups import rebuild
 
+    tickets = handoff_tickets(handoffs, end, seed)
     with engine.begin() as connection:
+        if tickets:
+            connection.execute(insert(HandoffTicket), tickets)
         rebuild(connection)  # the dashboard reads the roll-ups
     return count
 

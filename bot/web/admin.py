@@ -20,6 +20,7 @@ from typing import Any, Callable, List, Optional
 
 import jinja2
 from aiohttp import web
+from babel.dates import format_timedelta
 from sqlalchemy.orm import sessionmaker
 
 from bot.analytics import charts, queries
@@ -55,11 +56,25 @@ def language_of(request: web.Request) -> str:
     return pick_language(request.query.get("lang") or request.cookies.get(LANGUAGE_COOKIE, DEFAULT_LANGUAGE))
 
 
+def format_duration(seconds: Optional[float], language: str) -> str:
+    """A waiting time in its two largest units, by Babel: "4 phút 30 giây", "1 hr 5 min"; "–" for none."""
+    if seconds is None:
+        return "–"
+    whole = max(0, int(round(seconds)))
+    sizes = (86400, 3600, 60, 1)  # day, hour, minute, second
+    first = next(i for i, size in enumerate(sizes) if whole >= size or size == 1)
+    parts = [whole // sizes[first] * sizes[first]]
+    if first + 1 < len(sizes) and whole % sizes[first] >= sizes[first + 1]:
+        parts.append(whole % sizes[first] // sizes[first + 1] * sizes[first + 1])
+    return " ".join(format_timedelta(timedelta(seconds=part), threshold=1, format="short", locale=language) for part in parts)
+
+
 def render(request: web.Request, name: str, status: int = 200, **context: Any) -> web.Response:
     language = language_of(request)
     formatter = Formatter(language)
     environment.install_gettext_translations(translations(language), newstyle=True)
     environment.filters.update(formatter.filters())
+    environment.filters["duration"] = partial(format_duration, language=language)
     html = environment.get_template(name).render(
         language=language, session=request.get("admin"), path=request.path, query=request.query, **context
     )
@@ -180,12 +195,13 @@ async def logout(request: web.Request) -> web.Response:
 async def overview_page(request: web.Request) -> web.Response:
     period, first, last, error = period_of(request)
 
-    summary, channels = await in_thread(request, lambda s: (queries.overview(s, period), queries.channels(s)))
+    summary, handoffs, channels = await in_thread(
+        request, lambda s: (queries.overview(s, period), queries.handoff_summary(s, period), queries.channels(s)))
     fmt = Formatter(language_of(request))
     _ = gettext_for(request)
     hour_chart = charts.bar_chart([(f"{h:02d}:00", n) for h, n in enumerate(summary.hourly)], _("Messages by hour of day"), fmt.number)
-    return render(request, "admin/overview.html", summary=summary, hour_chart=hour_chart, channels=channels,
-                  first=first, last=last, error=error)
+    return render(request, "admin/overview.html", summary=summary, handoffs=handoffs, hour_chart=hour_chart,
+                  channels=channels, first=first, last=last, error=error)
 
 
 async def charts_page(request: web.Request) -> web.Response:

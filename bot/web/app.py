@@ -6,6 +6,7 @@ resident's phone.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import re
@@ -18,8 +19,10 @@ from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
 from bot.db.engine import session_factory
+from bot.handoff.relay import Relay
 from bot.settings import Settings
 from bot.web.admin import add_routes as add_admin_routes
+from bot.web.library import add_routes as add_library_routes
 from bot.web.auth import AdminAccounts
 
 logger = logging.getLogger(__name__)
@@ -31,6 +34,7 @@ RASA_TIMEOUT = aiohttp.ClientTimeout(total=30)
 
 SETTINGS_KEY = web.AppKey("settings", Settings)
 SESSION_KEY = web.AppKey("http", aiohttp.ClientSession)
+RELAY_KEY = web.AppKey("relay", Relay)
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -60,10 +64,24 @@ async def chat_api(request: web.Request) -> web.Response:
         return _error(400, "Thiếu nội dung tin nhắn.")
     if len(message) > MAX_MESSAGE_CHARS:
         return _error(413, f"Tin nhắn dài quá {MAX_MESSAGE_CHARS} ký tự. Anh/chị gõ ngắn gọn hơn giúp em ạ.")
+    outcome = await request.app[RELAY_KEY].intercept(sender, message)
+    replies = _clean(outcome.replies)
+    if not outcome.to_assistant:  # a person of the commune's team has the conversation
+        return web.json_response({"messages": replies})
     messages = await forward_to_rasa(request.app, sender, message)
     if messages is None:
         return _error(502, "Trợ lý số đang bận, anh/chị thử lại sau ít phút ạ.")
-    return web.json_response({"messages": messages})
+    return web.json_response({"messages": replies + messages})
+
+
+async def chat_updates(request: web.Request) -> web.Response:
+    """GET ?sender=...: messages that came outside an answer (the team's replies in a hand-off)."""
+    sender = request.query.get("sender", "")
+    if not SENDER_PATTERN.match(sender):
+        return _error(400, "Mã cuộc trò chuyện không hợp lệ.")
+    relay = request.app[RELAY_KEY]
+    messages = await asyncio.to_thread(relay.residents.outbox.take, sender)
+    return web.json_response({"messages": _clean(messages)})
 
 
 async def forward_to_rasa(app: web.Application, sender: str, message: str) -> Any:
@@ -117,12 +135,15 @@ def create_app(settings: Settings, sessions: Optional[sessionmaker] = None) -> w
     app.router.add_get("/", chat_page)
     app.router.add_get("/health", health)
     app.router.add_post("/api/chat", chat_api)
+    app.router.add_get("/api/chat/updates", chat_updates)
     app.router.add_static("/static/", STATIC_DIR)
     sessions = sessions or session_factory()
+    app[RELAY_KEY] = Relay.from_env(sessions)
     created = AdminAccounts(sessions).bootstrap_from_env(os.environ)
     if created:
         logger.info("Created the first admin account %r from ADMIN_USERNAME/ADMIN_PASSWORD", created)
     add_admin_routes(app, sessions)
+    add_library_routes(app)
     return app
 
 

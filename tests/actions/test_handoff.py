@@ -14,6 +14,15 @@ def sample_directory(monkeypatch):
     monkeypatch.setenv("TEAM_DIRECTORY_CSV", str(ROOT / "data" / "team_directory.sample.csv"))
 
 
+@pytest.fixture
+def no_telegram(monkeypatch):
+    """Telegram off: the hand-off can only give contacts."""
+    import actions.handoff
+
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    monkeypatch.setattr(actions.handoff, "_team_chat", {})
+
+
 def validate(value, attempts=0):
     dispatcher = CollectingDispatcher()
     t = tracker({"commune_attempts": attempts}, active_loop=FORM)
@@ -45,17 +54,73 @@ def test_extraction_cancel_and_scam(intent, expected):
     assert [e["value"] for e in events] == expected
 
 
-def test_handoff_gives_the_directory_contact_and_offers_the_journey_back():
+async def test_handoff_gives_the_directory_contact_and_offers_the_journey_back(no_telegram):
     dispatcher = CollectingDispatcher()
     slots = {"commune": "Xã Tân Lập", **journey_slots("pay_bill", "which_bill")}
-    ActionHandoff().run(dispatcher, tracker(slots), {})
+    await ActionHandoff().run(dispatcher, tracker(slots), {})
     joined = " ".join(texts(dispatcher))
     assert "0200 000 0001" in joined and "OTP" in joined
     assert "/journey_resume" in payloads(dispatcher)
 
 
-def test_handoff_without_a_known_commune_points_to_the_commune_committee():
+async def test_handoff_without_a_known_commune_points_to_the_commune_committee(no_telegram):
     dispatcher = CollectingDispatcher()
-    events = ActionHandoff().run(dispatcher, tracker({"commune": UNKNOWN}), {})
+    events = await ActionHandoff().run(dispatcher, tracker({"commune": UNKNOWN}), {})
     assert "UBND xã/phường" in texts(dispatcher)[0]
     assert events_dict(events) == {"commune": None}
+
+
+@pytest.fixture
+def telegram_on(monkeypatch, fake_telegram):
+    """Telegram on, pointed at the fake Bot API; the action server's bot made afresh."""
+    import actions.handoff
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", fake_telegram.token)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", fake_telegram.base_url)
+    monkeypatch.delenv("TELEGRAM_HANDOFF_CHAT_ID", raising=False)
+    monkeypatch.setattr(actions.handoff, "_team_chat", {})
+    return fake_telegram
+
+
+def resident_tracker(sender, commune, typed=("toi can nguoi giup", "/ask_help_menu", "so dt cua toi 0912345678")):
+    t = tracker({"commune": commune})
+    t.sender_id = sender
+    t.events = [{"event": "user", "text": text, "input_channel": "zalo"} for text in typed]
+    return t
+
+
+async def test_a_commune_with_a_group_gets_a_ticket_posted_there(telegram_on):
+    dispatcher = CollectingDispatcher()
+    sender = "zalo:ticket-action-1"
+    await ActionHandoff().run(dispatcher, resident_tracker(sender, "Xã Hòa Bình"), {})
+    joined = " ".join(texts(dispatcher))
+    assert "đã chuyển yêu cầu" in joined and "0200 000 0002" in joined and "OTP" in joined
+    assert "/handoff_end" in payloads(dispatcher) and "/journey_resume" not in payloads(dispatcher)
+    [post] = telegram_on.wait_for(lambda c: telegram_on.sent_to(-1001000000002)(c) and "Zalo" in c.params["text"], timeout=10)
+    assert "toi can nguoi giup" in post.params["text"] and "/ask_help_menu" not in post.params["text"]
+    assert "0912345678" not in post.params["text"]
+    # asking again while it is open posts nothing new
+    await ActionHandoff().run(CollectingDispatcher(), resident_tracker(sender, "Xã Hòa Bình"), {})
+    assert len(telegram_on.find(lambda c: telegram_on.sent_to(-1001000000002)(c) and "Zalo" in c.params["text"])) == 1
+
+
+async def test_without_a_group_or_fallback_chat_the_contact_is_given(telegram_on):
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, resident_tracker("zalo:ticket-action-2", "Xã Tân Lập"), {})
+    assert "0200 000 0001" in " ".join(texts(dispatcher)) and "/handoff_end" not in payloads(dispatcher)
+
+
+async def test_the_fallback_chat_takes_communes_without_a_group(telegram_on, monkeypatch):
+    monkeypatch.setenv("TELEGRAM_HANDOFF_CHAT_ID", "-1009999")
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, resident_tracker("zalo:ticket-action-3", UNKNOWN), {})
+    assert "/handoff_end" in payloads(dispatcher)
+    assert telegram_on.wait_for(telegram_on.sent_to(-1009999), timeout=10)
+
+
+async def test_a_refused_post_falls_back_to_the_contact(telegram_on):
+    telegram_on.fail_next("sendMessage", 403, "Forbidden: bot was kicked from the supergroup chat")
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, resident_tracker("zalo:ticket-action-4", "Phường Quang Trung"), {})
+    joined = " ".join(texts(dispatcher))
+    assert "0200 000 0003" in joined and "đã chuyển yêu cầu" not in joined

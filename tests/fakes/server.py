@@ -25,6 +25,7 @@ class Call:
     params: Dict[str, Any]
     headers: Dict[str, str]
     at: float = field(default_factory=time.monotonic)
+    result: Any = None  # what the fake answered, when it succeeded
 
 
 class FakeServer:

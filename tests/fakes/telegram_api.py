@@ -11,7 +11,10 @@ from aiohttp import web
 
 from tests.fakes.server import Call, FakeServer
 
-JSON_FIELDS = {"reply_markup", "allowed_updates", "chat_id", "offset", "timeout", "limit", "cache_time"}
+JSON_FIELDS = {
+    "reply_markup", "allowed_updates", "chat_id", "offset", "timeout", "limit", "cache_time", "results",
+    "message_id", "reply_to_message_id", "reply_parameters",
+}
 BOT_USER = {"id": 7000001, "is_bot": True, "first_name": "Trợ lý số", "username": "tro_ly_so_bot"}
 
 
@@ -55,19 +58,24 @@ class FakeTelegram(FakeServer):
             return web.json_response({"ok": False, "error_code": 401, "description": "Unauthorized"}, status=401)
         method = request.match_info["method"]
         params = await self._params(request)
-        self.record(Call(method, params, dict(request.headers)))
+        call = Call(method, params, dict(request.headers))
         if self.failures.get(method):
+            self.record(call)
             failure = self.failures[method].pop(0)
             return web.json_response(failure["body"], status=failure["status"])
-        return web.json_response({"ok": True, "result": await self.result(method, params)})
+        call.result = await self.result(method, params)
+        self.record(call)
+        return web.json_response({"ok": True, "result": call.result})
 
     async def result(self, method: str, params: Dict[str, Any]) -> Any:
         if method == "getMe":
             return {**BOT_USER, "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": True}
         if method in {"sendMessage", "sendPhoto"}:
+            chat_id = params.get("chat_id")
+            chat_type = "supergroup" if isinstance(chat_id, int) and chat_id < 0 else "private"
             return {
                 "message_id": next(self._message_ids), "date": int(time.time()),
-                "chat": {"id": params.get("chat_id"), "type": "private"}, "from": BOT_USER,
+                "chat": {"id": chat_id, "type": chat_type}, "from": BOT_USER,
                 "text": params.get("text", ""),
             }
         if method == "getUpdates":
@@ -119,5 +127,42 @@ def callback_update(update_id: int, chat_id: int, data: str, query_id: str = "cb
                 "message_id": 99, "date": int(time.time()), "text": "…",
                 "chat": {"id": chat_id, "type": "private"}, "from": BOT_USER,
             },
+        },
+    }
+
+
+def team_member(user_id: int = 8800001, first_name: str = "Lan", last_name: str = "Nguyễn") -> Dict[str, Any]:
+    return {"id": user_id, "is_bot": False, "first_name": first_name, "last_name": last_name}
+
+
+def group_reply_update(update_id: int, chat_id: int, replied_to: Dict[str, Any], text: str, member=None) -> Dict[str, Any]:
+    """A team member's reply, in the team's group, to one of the bot's messages (`replied_to`: sendMessage's result)."""
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 50_000 + update_id, "date": int(time.time()), "text": text,
+            "chat": {"id": chat_id, "type": "supergroup", "title": "Tổ CNS"}, "from": member or team_member(),
+            "reply_to_message": replied_to,
+        },
+    }
+
+
+def group_callback_update(update_id: int, chat_id: int, message: Dict[str, Any], data: str, member=None) -> Dict[str, Any]:
+    """A team member pressing a button under the bot's message in the group."""
+    return {
+        "update_id": update_id,
+        "callback_query": {
+            "id": f"gcb-{update_id}", "from": member or team_member(), "chat_instance": "ci-group", "data": data,
+            "message": message,
+        },
+    }
+
+
+def inline_query_update(update_id: int, user_id: int, query: str) -> Dict[str, Any]:
+    """A team member typing `@bot <query>` in any chat."""
+    return {
+        "update_id": update_id,
+        "inline_query": {
+            "id": f"iq-{update_id}", "from": team_member(user_id), "query": query, "offset": "", "chat_type": "private",
         },
     }

@@ -8,8 +8,8 @@ import yaml
 from sqlalchemy import select
 
 from bot.db.engine import engine_for
-from bot.db.models import QuestionLogEntry
-from bot.questionlog.seed import FALLBACK_TEXTS, generate, main, seed
+from bot.db.models import HandoffTicket, QuestionLogEntry
+from bot.questionlog.seed import FALLBACK_TEXTS, TICKET_COMMUNES, generate, handoff_tickets, main, seed
 from tests.conftest import ROOT
 
 ROWS = 3_000
@@ -43,6 +43,12 @@ def seeded(database):
     return count, rows, before, after
 
 
+
+def first_answer_actions():
+    """{topic intent: the first action of its answer rule} (utter_<intent>, or a custom action)."""
+    rules = yaml.safe_load((ROOT / "nlu_data" / "rules" / "answers.yml").read_text(encoding="utf-8"))["rules"]
+    return {rule["steps"][0]["intent"]: rule["steps"][1]["action"] for rule in rules if "intent" in rule["steps"][0]}
+
 def test_seed_fills_the_period_with_realistic_rows(seeded):
     count, rows, before, after = seeded
     assert count == ROWS and len(rows) == ROWS
@@ -71,7 +77,8 @@ def test_seed_fills_the_period_with_realistic_rows(seeded):
         assert ranking[0]["confidence"] >= ranking[1]["confidence"] >= ranking[2]["confidence"]
         assert row["review_status"] is None and row["assigned_intent"] is None
     topics = [row for row in answered if row["intent"].startswith("ask_") and row["intent"] != "ask_help_menu"]
-    assert topics and all(row["answer"].startswith(f"utter_{row['intent']}, ") for row in topics)
+    first = first_answer_actions()
+    assert topics and all(row["answer"].startswith(f"{first[row['intent']]}, ") for row in topics)
     assert all(row["answer"] == "utter_menu" for row in answered if row["intent"] == "ask_help_menu")
     oos = [row for row in rows if row["out_of_scope"]]
     assert 0.01 < len(oos) / ROWS < 0.05 and all(row["intent"] == "out_of_scope" for row in oos)
@@ -140,3 +147,32 @@ def test_command_line(tmp_path, capsys):
     assert "250 question-log rows" in capsys.readouterr().out
     with engine_for(url).connect() as connection:
         assert len(connection.execute(select(QuestionLogEntry.id)).all()) == 250
+
+
+def test_a_ticket_for_every_request_for_a_person(seeded, database):
+    _, rows, before, after = seeded
+    with engine_for(database).connect() as connection:
+        tickets = connection.execute(select(HandoffTicket)).mappings().all()
+    requests = [row for row in rows if row["intent"] == "request_human"]
+    assert len(tickets) == len(requests) == len({row["conversation_id"] for row in requests}) > 10
+    channels = {"web": "rest"}  # tickets keep Rasa's channel name
+    assert Counter(t["channel"] for t in tickets) == Counter(channels.get(r["channel"], r["channel"]) for r in requests)
+    for t in tickets:
+        events = [utc(t[name]) for name in ("opened_at", "taken_at", "first_response_at", "closed_at", "rated_at") if t[name]]
+        assert events == sorted(events) and before - timedelta(days=DAYS) <= events[0] and events[-1] <= after
+        assert t["status"] == ("closed" if t["closed_at"] else "taken" if t["taken_at"] else "open")
+        assert (t["taken_by"] is None) == (t["taken_at"] is None)
+        assert t["rating"] is None or (t["status"] == "closed" and 1 <= t["rating"] <= 5)
+        waited = (utc(t["taken_at"]) if t["taken_at"] else after) - utc(t["opened_at"])
+        assert (t["reminded_at"] is not None) == (waited > timedelta(minutes=15)), t
+    assert {t["status"] for t in tickets} >= {"closed"} and any(t["rating"] for t in tickets)
+    assert any(t["reminded_at"] for t in tickets) and any(not t["reminded_at"] for t in tickets)
+    assert {t["commune"] for t in tickets} - {None} <= {name for name, _ in TICKET_COMMUNES}
+
+
+def test_same_seed_same_tickets():
+    handoffs = [(END.timestamp() - 3600 * hours, channel) for hours in range(1, 200, 7) for channel in ("zalo", "web")]
+    tickets = handoff_tickets(handoffs, END, seed=3)
+    assert tickets == handoff_tickets(handoffs, END, seed=3) != handoff_tickets(handoffs, END, seed=4)
+    assert {t["channel"] for t in tickets} == {"zalo", "rest"}
+    assert all(t["opened_at"] <= END for t in tickets)

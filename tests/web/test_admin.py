@@ -11,9 +11,10 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import insert, select
 
 from bot.db.engine import session_factory
-from bot.db.models import QuestionLogEntry
+from bot.db.models import HandoffTicket, QuestionLogEntry
 from bot.questionlog.rollups import rebuild
 from bot.settings import Settings
+from bot.web.admin import format_duration
 from bot.web.app import create_app
 from bot.web.auth import SESSION_COOKIE, AdminAccounts
 
@@ -122,6 +123,63 @@ async def test_overview_in_vietnamese_with_babel_numbers(client):
     assert "<svg" in html
     english = await (await client.get("/admin?lang=en")).text()
     assert "Containment rate" in english and re.search(r'id="containment">83.3%<', english)
+
+
+def handoff(hours_ago, channel="zalo", commune="Tân Lập", taken=None, response=None, reminded=None, rating=None):
+    """A ticket opened `hours_ago`; taken/response/reminded are seconds after opening; a rating closes it."""
+    opened = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(hours=hours_ago)
+
+    def after(seconds):
+        return None if seconds is None else opened + timedelta(seconds=seconds)
+
+    return HandoffTicket(channel=channel, conversation_id=f"{channel}:{hours_ago}", commune=commune,
+                         status="closed" if rating else "taken" if taken else "open", opened_at=opened,
+                         taken_at=after(taken), first_response_at=after(response), reminded_at=after(reminded),
+                         closed_at=after(600) if rating else None, rating=rating, rated_at=after(700) if rating else None)
+
+
+async def test_overview_shows_the_handoff_figures(client):
+    with client.sessions() as session:
+        session.add_all([
+            handoff(2, channel="telegram", reminded=900),  # waiting, the team was reminded
+            handoff(3, taken=90, response=270),  # taken, in progress
+            handoff(24, channel="rest", commune="Hòa Bình", taken=150, response=330, rating=5),  # web chat
+            handoff(48, taken=30, response=90, rating=4),
+            handoff(40 * 24, taken=3000, response=3000, rating=1),  # before the period
+        ])
+        session.commit()
+    await login(client)
+    html = await (await client.get("/admin")).text()
+    assert "Chuyển cho Tổ công nghệ số cộng đồng" in html
+    figures = {name: re.search(rf'id="handoffs-{name}">([^<]*)<', html).group(1)
+               for name in ("opened", "taken", "closed", "open", "reminded", "take", "response", "rating")}
+    assert figures == {"opened": "4", "taken": "3", "closed": "2", "open": "2", "reminded": "1",
+                       "take": "1 phút 30 giây", "response": "4 phút 30 giây", "rating": "4,5/5"}
+    # p90 interpolated between the two slowest: 90 + 0.8 * 60 s and 270 + 0.8 * 60 s
+    assert "9/10 trường hợp trong vòng 2 phút 18 giây" in html and "trong vòng 5 phút 18 giây" in html
+    communes = re.search(r'id="handoff-communes">.*?<tbody>(.*?)</tbody>', html, re.S).group(1)
+    rows = [re.findall(r"<td[^>]*>\s*([^<]*?)\s*</td>", row) for row in re.findall(r"<tr>(.*?)</tr>", communes, re.S)]
+    assert rows == [["Tân Lập", "3", "1", "4"], ["Hòa Bình", "1", "1", "5"]]
+    ratings = re.search(r'id="handoff-ratings">(.*?)</table>', html, re.S).group(1)
+    assert re.findall(r"<td>(\d) ★</td><td class=\"num\">(\d+)</td>", ratings) == [
+        ("5", "1"), ("4", "1"), ("3", "0"), ("2", "0"), ("1", "0")]
+
+    english = await (await client.get("/admin?lang=en")).text()
+    assert "Hand-offs to the commune teams" in english and 'id="handoffs-take">1 min 30 sec<' in english
+    assert 'id="handoffs-rating">4.5/5<' in english
+    web = await (await client.get("/admin?channel=web")).text()  # the web chat's tickets say `rest`
+    assert 'id="handoffs-opened">1<' in web and 'id="handoffs-rating">5/5<' in web
+    quiet = await (await client.get("/admin?channel=telegram&from=2020-01-01&to=2020-01-31")).text()
+    assert "No hand-offs in this period." in quiet and 'id="handoffs-opened"' not in quiet
+
+
+@pytest.mark.parametrize("seconds, vi, en", [
+    (None, "–", "–"), (0.4, "0 giây", "0 sec"), (59.6, "1 phút", "1 min"), (912, "15 phút 12 giây", "15 min 12 sec"),
+    (3599, "59 phút 59 giây", "59 min 59 sec"), (3630, "1 giờ", "1 hr"), (7199, "1 giờ 59 phút", "1 hr 59 min"),
+    (90061, "1 ngày 1 giờ", "1 day 1 hr"),
+])
+def test_durations_read_in_two_units_at_most(seconds, vi, en):
+    assert (format_duration(seconds, "vi"), format_duration(seconds, "en")) == (vi, en)
 
 
 async def test_charts_page_has_three_charts_and_channel_filter_works(client):

@@ -7,7 +7,7 @@ a reload. A screenshot is saved to test-artifacts/ for people to look at.
 from pathlib import Path
 
 import pytest
-from playwright.async_api import async_playwright, expect
+from playwright.async_api import expect
 
 CHROMIUM = "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -20,14 +20,10 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 
 
 @pytest.fixture
-async def page():
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: scripts/browser.sh installs Debian's chromium")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        context = await browser.new_context(**PHONE)
-        yield await context.new_page()
-        await browser.close()
+async def page(browser):
+    context = await browser.new_context(**PHONE)
+    yield await context.new_page()
+    await context.close()
 
 
 async def test_phone_user_types_without_diacritics_clicks_a_button_and_reloads(assistant, page):

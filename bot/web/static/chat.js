@@ -103,6 +103,23 @@
     send("/greet", "Xin chào");
   });
 
+  // Messages that come outside an answer: a person of the commune's team
+  // writing back during a hand-off. Fetched every few seconds while the page is open.
+  var POLL_MS = 3000;
+  var polling = false;
+  function poll() {
+    if (polling || document.hidden) { return; }
+    polling = true;
+    fetch("/api/chat/updates?sender=" + encodeURIComponent(sender()))
+      .then(function (response) { return response.ok ? response.json() : { messages: [] }; })
+      .then(function (body) {
+        (body.messages || []).forEach(function (m) { render({ who: "bot", text: m.text, buttons: m.buttons }, true); });
+      })
+      .catch(function () { /* offline for a moment: the next poll tries again */ })
+      .then(function () { polling = false; });
+  }
+  window.setInterval(poll, POLL_MS);
+
   var past = history();
   if (past.length) {
     past.forEach(function (entry) { render(entry, false); });

@@ -1,0 +1,74 @@
+"""The resident's side of a hand-off: deliver a message on their channel.
+
+Telegram and Zalo residents get it through the messenger output channel
+registered in this process (bot/channels/registry.py); web chat residents
+("rest") find it in the web outbox, which the chat page polls.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Dict, List, Optional
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import sessionmaker
+
+from bot.channels import registry
+from bot.db.models import WebOutbox
+from bot.handoff.tickets import utcnow
+
+logger = logging.getLogger(__name__)
+
+WEB_CHANNEL = "rest"
+OUTBOX_BATCH = 50
+
+
+class WebOutboxStore:
+    def __init__(self, sessions: sessionmaker) -> None:
+        self._sessions = sessions
+
+    def put(self, conversation_id: str, message: Dict[str, Any]) -> None:
+        with self._sessions() as session:
+            session.add(WebOutbox(conversation_id=conversation_id, message=message))
+            session.commit()
+
+    def take(self, conversation_id: str) -> List[Dict[str, Any]]:
+        """Undelivered messages of a conversation, oldest first, marked delivered."""
+        with self._sessions() as session:
+            rows = session.execute(
+                select(WebOutbox)
+                .where(WebOutbox.conversation_id == conversation_id, WebOutbox.delivered_at.is_(None))
+                .order_by(WebOutbox.id)
+                .limit(OUTBOX_BATCH)
+            ).scalars().all()
+            if not rows:
+                return []
+            session.execute(
+                update(WebOutbox).where(WebOutbox.id.in_([row.id for row in rows])).values(delivered_at=utcnow())
+            )
+            messages = [dict(row.message) for row in rows]
+            session.commit()
+            return messages
+
+
+class ResidentMessenger:
+    def __init__(self, outbox: WebOutboxStore) -> None:
+        self.outbox = outbox
+
+    async def send(self, channel: str, conversation_id: str, text: str, buttons: Optional[List[Dict[str, str]]] = None) -> bool:
+        """True if the message went out (or was queued for the web chat)."""
+        if channel == WEB_CHANNEL:
+            message: Dict[str, Any] = {"text": text}
+            if buttons:
+                message["buttons"] = buttons
+            await asyncio.to_thread(self.outbox.put, conversation_id, message)
+            return True
+        output = registry.output_for(channel)
+        if output is None:
+            logger.error("hand-off: no %s channel in this process; message for %s dropped", channel, conversation_id)
+            return False
+        if buttons:
+            await output.send_text_with_buttons(conversation_id, text, buttons)
+        else:
+            await output.send_text_message(conversation_id, text)
+        return True

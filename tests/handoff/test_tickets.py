@@ -1,0 +1,90 @@
+"""Ticket states in the database, on SQLite and PostgreSQL."""
+from datetime import timedelta
+
+import pytest
+
+from bot.db.engine import session_factory
+from bot.handoff.tickets import CLOSED, OPEN, TAKEN, TicketStore, utcnow
+
+
+@pytest.fixture
+def store(database):
+    return TicketStore(session_factory(database))
+
+
+def test_one_active_ticket_per_conversation(store):
+    first, new = store.open("zalo", "zalo:1", "Xã Hòa Bình", -100)
+    assert new and first.status == OPEN and first.active
+    again, new = store.open("zalo", "zalo:1", "Xã Hòa Bình", -100)
+    assert not new and again.id == first.id
+    other, new = store.open("telegram", "telegram:2", None, -100)
+    assert new and other.id != first.id
+    assert store.active_for("zalo:1").id == first.id
+    assert store.active_for("zalo:404") is None
+
+
+def test_a_reply_to_any_post_of_the_ticket_finds_it(store):
+    ticket, _ = store.open("telegram", "telegram:3", None, -100)
+    store.posted(ticket.id, -100, 11)
+    store.add_message(ticket.id, -100, 12)
+    store.add_message(ticket.id, -100, 12)  # a repeat is harmless
+    assert store.get(ticket.id).team_message_id == 11
+    assert store.by_team_message(-100, 11).id == ticket.id
+    assert store.by_team_message(-100, 12).id == ticket.id
+    assert store.by_team_message(-100, 13) is None
+    assert store.by_team_message(-200, 11) is None
+
+
+def test_only_one_member_takes_and_closing_twice_changes_nothing(store):
+    ticket, _ = store.open("telegram", "telegram:4", None, -100)
+    taken, changed = store.take(ticket.id, "Lan")
+    assert changed and taken.status == TAKEN and taken.taken_by == "Lan"
+    again, changed = store.take(ticket.id, "Minh")
+    assert not changed and again.taken_by == "Lan"
+    closed, changed = store.close(ticket.id, "Lan")
+    assert changed and closed.status == CLOSED and not closed.active
+    assert store.close(ticket.id, "Minh")[1] is False
+    assert store.active_for("telegram:4") is None
+
+
+def test_rating_once_within_a_day_of_closing(store):
+    ticket, _ = store.open("zalo", "zalo:5", None, -100)
+    assert store.awaiting_rating("zalo:5") is None  # still open
+    store.close(ticket.id, "Lan")
+    assert store.awaiting_rating("zalo:5").id == ticket.id
+    assert store.awaiting_rating("zalo:5", now=utcnow() + timedelta(days=2)) is None
+    with pytest.raises(ValueError):
+        store.rate(ticket.id, 6)
+    assert store.rate(ticket.id, 4)
+    assert not store.rate(ticket.id, 1)
+    assert store.get(ticket.id).rating == 4
+    assert store.awaiting_rating("zalo:5") is None
+
+
+def test_first_response_is_kept(store):
+    ticket, _ = store.open("zalo", "zalo:6", None, -100)
+    store.responded(ticket.id)
+    first = store.get(ticket.id).first_response_at
+    store.responded(ticket.id)
+    assert first is not None and store.get(ticket.id).first_response_at == first
+
+
+def test_reminders_are_due_after_the_wait_and_sent_once(store):
+    ticket, _ = store.open("zalo", "zalo:7", None, -100)
+    store.posted(ticket.id, -100, 70)
+    taken, _ = store.open("zalo", "zalo:8", None, -100)
+    store.posted(taken.id, -100, 80)
+    store.take(taken.id, "Lan")
+    assert store.due_reminders(timedelta(minutes=15)) == []
+    later = utcnow() + timedelta(minutes=16)
+    assert [t.id for t in store.due_reminders(timedelta(minutes=15), now=later)] == [ticket.id]
+    assert store.reminded(ticket.id)
+    assert not store.reminded(ticket.id)
+    assert store.due_reminders(timedelta(minutes=15), now=later) == []
+
+
+def test_an_undelivered_ticket_is_closed_and_never_asks_for_a_rating(store):
+    ticket, _ = store.open("rest", "web-abc", None, -100)
+    store.discard(ticket.id)
+    assert store.active_for("web-abc") is None
+    assert store.awaiting_rating("web-abc") is None

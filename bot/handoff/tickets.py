@@ -12,16 +12,18 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import List, Optional, Tuple
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import HandoffMessage, HandoffTicket
+from bot.db.models import HandoffMessage, HandoffTicket, WebOutbox
 
 OPEN, TAKEN, CLOSED = "open", "taken", "closed"
 ACTIVE = (OPEN, TAKEN)
 # How long after closing a ticket the resident's next message may be a rating.
 RATING_WINDOW = timedelta(days=1)
+# A web chat message fetched by the page is kept this long, then deleted.
+OUTBOX_KEEP = timedelta(days=1)
 RESIDENT = "resident"
 UNDELIVERED = "undelivered"  # closed_by of a ticket whose post never reached the team
 
@@ -212,3 +214,21 @@ class TicketStore:
             session.commit()
             row = session.get(HandoffTicket, ticket_id)
             return (Ticket.of(row) if row else None), changed
+
+
+def prune(session: Session, cutoff: datetime, now: Optional[datetime] = None) -> int:
+    """Retention (with the question log's): tickets closed before `cutoff` and
+    their group messages; web chat outbox rows fetched a day ago or older than
+    `cutoff`. The caller commits. Returns how many tickets went."""
+    now = now or utcnow()
+    old = select(HandoffTicket.id).where(HandoffTicket.status == CLOSED, HandoffTicket.closed_at < cutoff)
+    session.execute(delete(HandoffMessage).where(HandoffMessage.ticket_id.in_(old)).execution_options(synchronize_session=False))
+    removed = session.execute(
+        delete(HandoffTicket).where(HandoffTicket.status == CLOSED, HandoffTicket.closed_at < cutoff)
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+    session.execute(
+        delete(WebOutbox).where(or_(WebOutbox.delivered_at < now - OUTBOX_KEEP, WebOutbox.created_at < cutoff))
+        .execution_options(synchronize_session=False)
+    )
+    return removed

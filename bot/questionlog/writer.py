@@ -18,6 +18,7 @@ from sqlalchemy import delete, insert
 from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import QuestionLogEntry
+from bot.handoff.tickets import prune as prune_tickets
 from bot.questionlog import rollups
 from bot.questionlog.masking import mask
 from bot.questionlog.pseudonym import Pseudonymiser
@@ -57,11 +58,12 @@ def row_for(turn: Turn, pseudonym: Callable[..., str]) -> dict:
 
 
 def prune(sessions: sessionmaker, days: int, now: Optional[datetime] = None) -> int:
-    """Delete log rows older than `days` days; how many went."""
+    """Delete log rows (and closed hand-off tickets) older than `days` days; how many log rows went."""
     cutoff = (now or datetime.now(timezone.utc)) - timedelta(days=days)
     with sessions() as session:
         result = session.execute(delete(QuestionLogEntry).where(QuestionLogEntry.asked_at < cutoff))
         rollups.prune(session, cutoff)
+        prune_tickets(session, cutoff, now)
         session.commit()
         return result.rowcount or 0
 

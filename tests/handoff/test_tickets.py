@@ -88,3 +88,30 @@ def test_an_undelivered_ticket_is_closed_and_never_asks_for_a_rating(store):
     store.discard(ticket.id)
     assert store.active_for("web-abc") is None
     assert store.awaiting_rating("web-abc") is None
+
+
+def test_retention_removes_old_closed_tickets_and_fetched_web_messages(database):
+    from bot.db.models import HandoffMessage, WebOutbox
+    from bot.handoff.residents import WebOutboxStore
+    from bot.questionlog.writer import prune
+
+    sessions = session_factory(database)
+    store = TicketStore(sessions)
+    old, _ = store.open("zalo", "zalo:old", None, -100)
+    store.posted(old.id, -100, 1)
+    store.close(old.id, "Lan")
+    still_open, _ = store.open("zalo", "zalo:open", None, -100)
+    outbox = WebOutboxStore(sessions)
+    outbox.put("web-a", {"text": "đã đọc"})
+    assert outbox.take("web-a")
+    outbox.put("web-a", {"text": "chưa đọc"})
+    prune(sessions, days=180, now=utcnow() + timedelta(days=2))  # a fetched web message goes after a day
+    with sessions() as session:
+        assert [row.message["text"] for row in session.query(WebOutbox)] == ["chưa đọc"]
+    assert store.get(old.id) is not None, "a recent ticket stays (analytics)"
+    prune(sessions, days=180, now=utcnow() + timedelta(days=200))
+    assert store.get(old.id) is None and store.by_team_message(-100, 1) is None
+    assert store.get(still_open.id) is not None, "an open ticket is never deleted"
+    with sessions() as session:
+        assert session.query(HandoffMessage).count() == 0
+        assert session.query(WebOutbox).count() == 0

@@ -20,8 +20,7 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
-from bot.directory import Directory, Team, commune_key, default_directory
-from bot.nlu.normalizer import normalize
+from bot.directory import Directory, Team, default_directory, in_sentence
 from bot.settings import PROJECT_ROOT
 
 TEXTS_PATH = PROJECT_ROOT / "bot" / "community_team.yml"
@@ -33,13 +32,6 @@ MAX_COMMUNE_BUTTONS = 8  # as the hand-off's question: more would bury the other
 @lru_cache(maxsize=1)
 def texts(path: Path = TEXTS_PATH) -> Dict[str, str]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def in_sentence(commune: str) -> str:
-    """'Xã Tân Lập' -> 'xã Tân Lập' (the prefix is not a proper noun); other names unchanged."""
-    if commune_key(commune) != normalize(commune):
-        return commune[:1].lower() + commune[1:]
-    return commune
 
 
 def commune_buttons(directory: Directory) -> List[Dict[str, str]]:

@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.journey import open_journey, say, state_of
 from bot.db.engine import session_factory
-from bot.directory import Team, default_directory
+from bot.directory import Team, default_directory, in_sentence
 from bot.handoff.relay import end_button
 from bot.handoff.team_chat import TeamChat, fallback_chat_id
 from bot.handoff.tickets import TicketStore
@@ -141,12 +141,12 @@ class ActionHandoff(Action):
             relay = section("relay")
             dispatcher.utter_message(text=relay["opened"].format(team=team.team_name if team else GENERIC_TEAM))
             if team is not None:
-                dispatcher.utter_message(text=text["contact"].format(team=team.team_name, commune=team.commune, phone=team.phone))
+                dispatcher.utter_message(text=text["contact"].format(team=team.team_name, commune=in_sentence(team.commune), phone=team.phone))
             dispatcher.utter_message(text=relay["opened_wait"])
             dispatcher.utter_message(text=text["safety"], buttons=[end_button()])
             return [] if team is not None else [SlotSet("commune", None)]
         if team is not None:
-            message = text["contact"].format(team=team.team_name, commune=team.commune, phone=team.phone)
+            message = text["contact"].format(team=team.team_name, commune=in_sentence(team.commune), phone=team.phone)
         else:
             message = text["generic"]
         dispatcher.utter_message(text=message)

@@ -47,6 +47,13 @@ def commune_key(name: str) -> str:
     return key
 
 
+def in_sentence(commune: str) -> str:
+    """'Xã Tân Lập' -> 'xã Tân Lập' (the prefix is not a proper noun); other names unchanged."""
+    if commune_key(commune) != normalize(commune):
+        return commune[:1].lower() + commune[1:]
+    return commune
+
+
 class Directory:
     def __init__(self, teams: List[Team]) -> None:
         self.teams = teams

@@ -1,4 +1,4 @@
-from bot.directory import Directory, Team, commune_key
+from bot.directory import Directory, Team, commune_key, in_sentence
 
 
 def directory():
@@ -38,3 +38,10 @@ def test_sample_rows_are_told_apart():
     assert not Team("Xã A", "Tổ A", "0200 000 0001").is_sample
     assert Directory([Team("Xã A", "Tổ A", "0200"), Team("Xã B", "[MẪU] B", "0200")]).is_sample
     assert not directory().is_sample
+
+
+def test_in_sentence():
+    assert in_sentence("Xã Tân Lập") == "xã Tân Lập"
+    assert in_sentence("Phường Quang Trung") == "phường Quang Trung"
+    assert in_sentence("Thị trấn Yên Hòa") == "thị trấn Yên Hòa"
+    assert in_sentence("Tân Lập") == "Tân Lập"

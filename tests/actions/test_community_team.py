@@ -4,7 +4,7 @@ import re
 import pytest
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.community_team import ActionCommunityTeam, in_sentence, texts
+from actions.community_team import ActionCommunityTeam, texts
 from bot.directory import Directory, Team
 from tests.actions.helpers import payloads, texts as said, tracker
 
@@ -81,13 +81,6 @@ def test_a_commune_not_in_the_directory_gets_no_invented_number(kwargs):
     dispatcher = answer(**kwargs)
     (text,) = said(dispatcher)
     assert text == texts()["not_found"] and not phones_in(dispatcher)
-
-
-def test_in_sentence():
-    assert in_sentence("Xã Tân Lập") == "xã Tân Lập"
-    assert in_sentence("Phường Quang Trung") == "phường Quang Trung"
-    assert in_sentence("Thị trấn Yên Hòa") == "thị trấn Yên Hòa"
-    assert in_sentence("Tân Lập") == "Tân Lập"
 
 
 def test_texts_follow_the_content_rules():

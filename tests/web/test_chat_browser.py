@@ -52,3 +52,35 @@ async def test_phone_user_types_without_diacritics_clicks_a_button_and_reloads(a
     await expect(page.locator(".msg")).to_have_count(count)
     assert await page.evaluate("localStorage.getItem('troLySo.sender')") == sender
     await expect(bot.filter(has_text="10.000.000").first).to_be_visible()
+
+
+async def test_phone_user_is_handed_to_the_team_and_sees_their_reply(assistant, page, fake_telegram):
+    """Web chat hand-off as a resident sees it: the team's reply (given in the
+    Telegram group) appears on the page by itself; ending it asks for a rating."""
+    from tests.fakes.telegram_api import group_reply_update
+    from tests.handoff.test_relay_e2e import HOA_BINH, recorded, telegram_webhook, wait_group_post
+
+    await page.goto(f"http://127.0.0.1:{assistant['WEB_PORT']}/")
+    bot = page.locator(".msg.bot:not(.typing)")
+    await expect(bot.first).to_contain_text("Trợ lý số", timeout=30_000)
+    await page.fill("#text", "cho toi gap nguoi ho tro")
+    await page.keyboard.press("Enter")
+    await expect(bot.filter(has_text="xã/phường nào").last).to_be_visible(timeout=30_000)
+    await page.fill("#text", "xa hoa binh")
+    await page.keyboard.press("Enter")
+    await expect(bot.filter(has_text="đã chuyển yêu cầu").last).to_be_visible(timeout=30_000)
+
+    sender = await page.evaluate("localStorage.getItem('troLySo.sender')")
+    ticket_post = wait_group_post(fake_telegram, HOA_BINH, "Web chat")
+    assert "cho toi gap nguoi ho tro" in ticket_post.params["text"]
+    telegram_webhook(assistant, group_reply_update(
+        fake_telegram.next_update_id(), HOA_BINH, recorded(assistant, ticket_post), "Chào bác, cháu là Lan ở Tổ công nghệ số ạ"))
+    await expect(bot.filter(has_text="Chào bác, cháu là Lan").last).to_be_visible(timeout=15_000)
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "web-chat-handoff.png"), full_page=True)
+
+    await page.get_by_role("button", name="Kết thúc hỗ trợ").last.click()
+    await expect(bot.filter(has_text="chấm điểm").last).to_be_visible(timeout=15_000)
+    await page.get_by_role("button", name="⭐⭐⭐⭐⭐ 5").last.click()
+    await expect(bot.filter(has_text="cảm ơn anh/chị đã chấm điểm").last).to_be_visible(timeout=15_000)
+    assert sender.startswith("web-")

@@ -31,6 +31,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import ButtonPayload, ChannelDelivery, OfferedButton
 from bot.handoff.relay import shared_relay
+from bot.handoff.residents import send_message
 from bot.journeys.render import MENU_PAYLOAD
 from bot.prompts import section
 
@@ -204,14 +205,6 @@ class OfferedButtons:
             return row.payload if row else None
 
 
-async def send_reply(output: OutputChannel, recipient: str, message: Dict[str, Any]) -> None:
-    """One {"text", "buttons"} message through a channel's output."""
-    if message.get("buttons"):
-        await output.send_text_with_buttons(recipient, message.get("text", ""), message["buttons"])
-    else:
-        await output.send_text_message(recipient, message.get("text", ""))
-
-
 def json_error(status: int, message: str) -> HTTPResponse:
     return response.json({"error": message}, status=status)
 
@@ -342,7 +335,7 @@ class WebhookInput(InputChannel):
                 text = typed_command(incoming.text) if incoming.typed else incoming.text
             outcome = await self.relay.intercept(conversation, text)
             for reply in outcome.replies:
-                await send_reply(output, conversation, reply)
+                await send_message(output, conversation, reply)
             if not outcome.to_assistant:
                 return
             metadata = {"channel": self.name(), "delivery_id": incoming.delivery_id, **incoming.metadata}

@@ -145,7 +145,7 @@ class Relay:
         if self.team_chat is not None:
             await self.team_chat.mark_taken(ticket)
             await self.team_chat.say(ticket, prompts["taken_by"].format(member=member, id=ticket.id))
-        await self.residents.send(ticket.channel, ticket.conversation_id, prompts["taken"].format(member=member))
+        await self.residents.send(ticket.channel, ticket.conversation_id, {"text": prompts["taken"].format(member=member)})
 
     async def close(self, ticket_id: int, member: str) -> str:
         ticket, changed = await asyncio.to_thread(self.tickets.close, ticket_id, member)
@@ -157,9 +157,8 @@ class Relay:
         if self.team_chat is not None:
             await self.team_chat.mark_closed(ticket)
             await self.team_chat.say(ticket, prompts["closed_by"].format(member=member, id=ticket.id))
-        await self.residents.send(ticket.channel, ticket.conversation_id, prompts["closed"])
-        question = rating_question()
-        await self.residents.send(ticket.channel, ticket.conversation_id, question["text"], question["buttons"])
+        await self.residents.send(ticket.channel, ticket.conversation_id, {"text": prompts["closed"]})
+        await self.residents.send(ticket.channel, ticket.conversation_id, rating_question())
         return f"Đã đóng yêu cầu #{ticket_id}."
 
     async def team_reply(self, chat_id: int, replied_to: int, member: str, text: Optional[str]) -> bool:
@@ -180,10 +179,8 @@ class Relay:
             taken, changed = await asyncio.to_thread(self.tickets.take, ticket.id, member)
             if changed:
                 await self._announce_taken(taken, member)
-        await self.residents.send(
-            ticket.channel, ticket.conversation_id, prompts["team_says"].format(member=member, text=text.strip()),
-            [end_button()],
-        )
+        said = prompts["team_says"].format(member=member, text=text.strip())
+        await self.residents.send(ticket.channel, ticket.conversation_id, {"text": said, "buttons": [end_button()]})
         await asyncio.to_thread(self.tickets.responded, ticket.id)
         return True
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List, Optional
+from typing import Any, Dict, List
 
+from rasa.core.channels.channel import OutputChannel
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
@@ -51,24 +52,26 @@ class WebOutboxStore:
             return messages
 
 
+async def send_message(output: OutputChannel, recipient: str, message: Dict[str, Any]) -> None:
+    """One {"text", "buttons"} message through a channel's output."""
+    if message.get("buttons"):
+        await output.send_text_with_buttons(recipient, message.get("text", ""), message["buttons"])
+    else:
+        await output.send_text_message(recipient, message.get("text", ""))
+
+
 class ResidentMessenger:
     def __init__(self, outbox: WebOutboxStore) -> None:
         self.outbox = outbox
 
-    async def send(self, channel: str, conversation_id: str, text: str, buttons: Optional[List[Dict[str, str]]] = None) -> bool:
-        """True if the message went out (or was queued for the web chat)."""
+    async def send(self, channel: str, conversation_id: str, message: Dict[str, Any]) -> bool:
+        """Deliver a {"text", "buttons"} message; True if it went out (or was queued for the web chat)."""
         if channel == WEB_CHANNEL:
-            message: Dict[str, Any] = {"text": text}
-            if buttons:
-                message["buttons"] = buttons
             await asyncio.to_thread(self.outbox.put, conversation_id, message)
             return True
         output = registry.output_for(channel)
         if output is None:
             logger.error("hand-off: no %s channel in this process; message for %s dropped", channel, conversation_id)
             return False
-        if buttons:
-            await output.send_text_with_buttons(conversation_id, text, buttons)
-        else:
-            await output.send_text_message(conversation_id, text)
+        await send_message(output, conversation_id, message)
         return True

@@ -238,9 +238,9 @@ class TelegramInput(WebhookInput):
             acknowledge=lambda: self._answer_callback(query.id),
         )
 
-    async def _answer_callback(self, query_id: str) -> None:
+    async def _answer_callback(self, query_id: str, text: Optional[str] = None) -> None:
         bot = await self.bot_handle.ready()
-        await bot.answer_callback_query(query_id)
+        await bot.answer_callback_query(query_id, text=text)
 
     def _team_callback(self, query: CallbackQuery, chat_id: int, delivery: str) -> Incoming:
         """Nhận / Đóng under a ticket in a team's group."""
@@ -252,9 +252,7 @@ class TelegramInput(WebhookInput):
 
         async def run() -> None:
             act = self.relay.take if verb == "take" else self.relay.close
-            answer = await act(ticket_id, member)
-            bot = await self.bot_handle.ready()
-            await bot.answer_callback_query(query.id, text=answer)
+            await self._answer_callback(query.id, await act(ticket_id, member))
 
         return Incoming(SERVICE, str(chat_id), delivery_id=delivery, run=run)
 

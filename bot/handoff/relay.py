@@ -131,14 +131,15 @@ class Relay:
     # -- the team's actions ---------------------------------------------------------
     async def take(self, ticket_id: int, member: str) -> str:
         """A team member pressed Nhận; the answer shown to them."""
+        prompts = texts()
         ticket, changed = await asyncio.to_thread(self.tickets.take, ticket_id, member)
         if ticket is None:
-            return f"Không tìm thấy yêu cầu #{ticket_id}."
+            return prompts["no_ticket"].format(id=ticket_id)
         if not changed:
-            return f"Yêu cầu #{ticket_id} đã có người nhận ({ticket.taken_by})." if ticket.active else texts()[
-                "already_closed"].format(id=ticket_id)
+            answer = prompts["already_taken"] if ticket.active else prompts["already_closed"]
+            return answer.format(id=ticket_id, member=ticket.taken_by)
         await self._announce_taken(ticket, member)
-        return f"Anh/chị đã nhận yêu cầu #{ticket_id}."
+        return prompts["you_took"].format(id=ticket_id)
 
     async def _announce_taken(self, ticket: Ticket, member: str) -> None:
         prompts = texts()
@@ -148,18 +149,18 @@ class Relay:
         await self.residents.send(ticket.channel, ticket.conversation_id, {"text": prompts["taken"].format(member=member)})
 
     async def close(self, ticket_id: int, member: str) -> str:
+        prompts = texts()
         ticket, changed = await asyncio.to_thread(self.tickets.close, ticket_id, member)
         if ticket is None:
-            return f"Không tìm thấy yêu cầu #{ticket_id}."
+            return prompts["no_ticket"].format(id=ticket_id)
         if not changed:
-            return texts()["already_closed"].format(id=ticket_id)
-        prompts = texts()
+            return prompts["already_closed"].format(id=ticket_id)
         if self.team_chat is not None:
             await self.team_chat.mark_closed(ticket)
             await self.team_chat.say(ticket, prompts["closed_by"].format(member=member, id=ticket.id))
         await self.residents.send(ticket.channel, ticket.conversation_id, {"text": prompts["closed"]})
         await self.residents.send(ticket.channel, ticket.conversation_id, rating_question())
-        return f"Đã đóng yêu cầu #{ticket_id}."
+        return prompts["you_closed"].format(id=ticket_id)
 
     async def team_reply(self, chat_id: int, replied_to: int, member: str, text: Optional[str]) -> bool:
         """A message in a team group that replies to one of a ticket's posts; False if it is not one."""

@@ -9,7 +9,6 @@ with the buttons). Texts: bot/community_team.yml.
 """
 from __future__ import annotations
 
-import json
 from functools import lru_cache
 from pathlib import Path
 from typing import Dict, List, Optional, Text
@@ -20,25 +19,17 @@ from rasa_sdk.events import EventType
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from actions.handoff import MAX_COMMUNE_BUTTONS, UNKNOWN, commune_buttons
 from bot.directory import Directory, Team, default_directory, in_sentence
 from bot.settings import PROJECT_ROOT
 
 TEXTS_PATH = PROJECT_ROOT / "bot" / "community_team.yml"
 INFORM_COMMUNE = "inform_commune"
-UNKNOWN_COMMUNE = "-"  # what the hand-off form leaves when no commune was found (actions/handoff.py)
-MAX_COMMUNE_BUTTONS = 8  # as the hand-off's question: more would bury the other buttons
 
 
 @lru_cache(maxsize=1)
 def texts(path: Path = TEXTS_PATH) -> Dict[str, str]:
     return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def commune_buttons(directory: Directory) -> List[Dict[str, str]]:
-    return [
-        {"title": team.commune, "payload": "/inform_commune" + json.dumps({"commune": team.commune}, ensure_ascii=False)}
-        for team in directory.teams
-    ]
 
 
 class ActionCommunityTeam(Action):
@@ -66,7 +57,7 @@ class ActionCommunityTeam(Action):
     @staticmethod
     def from_slot(tracker: Tracker, directory: Directory) -> Optional[Team]:
         commune = tracker.get_slot("commune")
-        if not commune or commune == UNKNOWN_COMMUNE:
+        if not commune or commune == UNKNOWN:
             return None
         return directory.find(str(commune))
 

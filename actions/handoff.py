@@ -18,7 +18,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.journey import open_journey, say, state_of
 from bot.db.engine import session_factory
-from bot.directory import Team, default_directory, in_sentence
+from bot.directory import Directory, Team, default_directory, in_sentence
 from bot.handoff.relay import end_button
 from bot.handoff.team_chat import TeamChat, fallback_chat_id
 from bot.handoff.tickets import TicketStore
@@ -28,10 +28,18 @@ from bot.prompts import section
 UNKNOWN = "-"  # the resident could not or would not name a commune we know
 CANCEL_INTENTS = {"deny", "journey_stop", "goodbye"}
 MAX_ATTEMPTS = 2
-MAX_COMMUNE_BUTTONS = 8
+MAX_COMMUNE_BUTTONS = 8  # more would bury the other buttons
 RECENT_MESSAGES = 5
 GENERIC_TEAM = "Tổ công nghệ số cộng đồng"
 _team_chat: Dict[str, Optional[TeamChat]] = {}
+
+
+def commune_buttons(directory: Directory) -> List[Dict[str, str]]:
+    """A button per commune of the directory: its tap says `inform_commune` with the commune."""
+    return [
+        {"title": team.commune, "payload": "/inform_commune" + json.dumps({"commune": team.commune}, ensure_ascii=False)}
+        for team in directory.teams
+    ]
 
 
 def prompts() -> Dict[str, str]:
@@ -43,13 +51,8 @@ class ActionAskCommune(Action):
         return "action_ask_commune"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        teams = default_directory().teams
-        buttons = []
-        if len(teams) <= MAX_COMMUNE_BUTTONS:
-            buttons = [
-                {"title": team.commune, "payload": "/inform_commune" + json.dumps({"commune": team.commune}, ensure_ascii=False)}
-                for team in teams
-            ]
+        directory = default_directory()
+        buttons = commune_buttons(directory) if len(directory.teams) <= MAX_COMMUNE_BUTTONS else []
         dispatcher.utter_message(text=prompts()["ask_commune"], buttons=buttons)
         return []
 

@@ -6,6 +6,7 @@ default, under var/) and PostgreSQL (DATABASE_URL).
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Optional
 
 from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
@@ -15,6 +16,16 @@ Base = declarative_base()
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
+
+
+def as_utc(value: Optional[datetime]) -> Optional[datetime]:
+    """`value` as an aware UTC datetime; naive values (SQLite gives them back even from
+    `DateTime(timezone=True)` columns) are taken as UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
 
 
 class ChannelDelivery(Base):

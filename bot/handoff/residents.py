@@ -15,8 +15,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot.channels import registry
-from bot.db.models import WebOutbox
-from bot.handoff.tickets import utcnow
+from bot.db.models import WebOutbox, utcnow
 
 logger = logging.getLogger(__name__)
 

@@ -9,14 +9,14 @@ cannot both take the ticket.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import List, Optional, Tuple
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import HandoffMessage, HandoffTicket, WebOutbox
+from bot.db.models import HandoffMessage, HandoffTicket, WebOutbox, as_utc, utcnow
 
 OPEN, TAKEN, CLOSED = "open", "taken", "closed"
 ACTIVE = (OPEN, TAKEN)
@@ -26,17 +26,6 @@ RATING_WINDOW = timedelta(days=1)
 OUTBOX_KEEP = timedelta(days=1)
 RESIDENT = "resident"
 UNDELIVERED = "undelivered"  # closed_by of a ticket whose post never reached the team
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def _aware(moment: Optional[datetime]) -> Optional[datetime]:
-    """SQLite gives naive datetimes back; they are UTC."""
-    if moment is not None and moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment
 
 
 @dataclass(frozen=True)
@@ -64,9 +53,9 @@ class Ticket:
         return cls(
             id=row.id, channel=row.channel, conversation_id=row.conversation_id, commune=row.commune,
             team_chat_id=row.team_chat_id, team_message_id=row.team_message_id, status=row.status,
-            opened_at=_aware(row.opened_at), taken_by=row.taken_by,
-            first_response_at=_aware(row.first_response_at), closed_at=_aware(row.closed_at),
-            rating=row.rating, rated_at=_aware(row.rated_at),
+            opened_at=as_utc(row.opened_at), taken_by=row.taken_by,
+            first_response_at=as_utc(row.first_response_at), closed_at=as_utc(row.closed_at),
+            rating=row.rating, rated_at=as_utc(row.rated_at),
         )
 
 
@@ -103,7 +92,7 @@ class TicketStore:
             ).scalar_one_or_none()
         if row is None or row.status != CLOSED or row.rated_at is not None or row.closed_at is None:
             return None
-        if now - _aware(row.closed_at) > RATING_WINDOW:
+        if now - as_utc(row.closed_at) > RATING_WINDOW:
             return None
         return Ticket.of(row)
 

@@ -13,7 +13,7 @@ SHA-256, so a leaked database (or backup) holds no usable session. Each session 
 carries a CSRF token that forms must echo back (`check_csrf`).
 
 All datetimes are timezone-aware UTC. SQLite returns naive datetimes even from
-`DateTime(timezone=True)` columns; `as_utc` normalises them before any comparison.
+`DateTime(timezone=True)` columns; `as_utc` (bot/db/models.py) normalises them before any comparison.
 """
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ import hmac
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Mapping, Optional, Tuple
 
@@ -32,7 +32,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.db.models import AdminSession, AdminUser
+from bot.db.models import AdminSession, AdminUser, as_utc, utcnow
 
 # --- Policy constants -------------------------------------------------------------
 
@@ -86,19 +86,6 @@ class UnknownUser(LookupError):
 
 
 # --- Time ---------------------------------------------------------------------------
-
-
-def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-def as_utc(value: Optional[datetime]) -> Optional[datetime]:
-    """`value` as an aware UTC datetime; naive values (SQLite) are taken as UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
 
 
 def _now(now: Optional[datetime]) -> datetime:

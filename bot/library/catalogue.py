@@ -44,6 +44,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import yaml
 
 from bot.journeys.engine import DEFINITIONS_PATH, Catalogue as JourneyCatalogue, Journey, Step
+from bot.nlu.training_examples import read_examples
 from bot.settings import PROJECT_ROOT
 
 DOMAIN_DIR = PROJECT_ROOT / "domain"
@@ -77,7 +78,6 @@ FALLBACK_TITLES = {
 }
 
 _PAYLOAD = re.compile(r"^/(?P<intent>[A-Za-z0-9_]+)(?P<entities>\{.*\})?$", re.DOTALL)
-_ANNOTATION = re.compile(r"\[([^\]]+)\](?:\([^)]*\)|\{[^}]*\})")
 _INVISIBLE = {"\ufe0f", "\u200d", "\u20e3"}
 
 
@@ -245,13 +245,8 @@ def nlu_examples(nlu_dir: Path) -> Dict[str, List[str]]:
     """{intent: training examples, entity annotations removed}."""
     examples: Dict[str, List[str]] = {}
     for path in sorted(Path(nlu_dir).rglob("*.yml")):
-        for block in _yaml(path).get("nlu") or []:
-            if "intent" not in block:
-                continue
-            for line in str(block.get("examples") or "").splitlines():
-                line = line.strip()
-                if line.startswith("- "):
-                    examples.setdefault(block["intent"], []).append(_ANNOTATION.sub(r"\1", line[2:].strip()))
+        for text, intent in read_examples(path):
+            examples.setdefault(intent, []).append(text)
     return examples
 
 

@@ -32,7 +32,6 @@ import bisect
 import csv
 import hashlib
 import io
-import re
 import sys
 import time
 from datetime import datetime, timedelta, timezone
@@ -43,6 +42,8 @@ from random import Random
 from typing import Dict, Iterator, List, Optional, Sequence, Tuple
 
 import yaml
+
+from bot.nlu.training_examples import read_examples
 
 ROOT = Path(__file__).resolve().parents[2]
 NLU_FILES = sorted((ROOT / "nlu_data" / "nlu").glob("*.yml")) + [ROOT / "tests" / "nlu_holdout.yml"]
@@ -232,26 +233,6 @@ Row = Tuple  # in COLUMNS order; ranking as (name, confidence, name, confidence,
 
 # --- the example pools, computed once --------------------------------------
 
-_ANNOTATION = re.compile(r"\[([^\]]+)\]\([^)]*\)|\[([^\]]+)\]\{[^}]*\}")
-
-
-def _examples(path: Path) -> List[Tuple[str, str]]:
-    if not path.exists():
-        return []
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    found = []
-    for block in data.get("nlu") or []:
-        if "intent" not in block:
-            continue
-        for line in str(block.get("examples") or "").splitlines():
-            line = line.strip()
-            if line.startswith("- "):
-                text = _ANNOTATION.sub(lambda m: m.group(1) or m.group(2), line[2:].strip())
-                if text:
-                    found.append((text, block["intent"]))
-    return found
-
-
 def _rule_answers() -> Dict[str, str]:
     """{intent: the actions of the first rule that starts with it, joined by ', '}."""
     answers: Dict[str, str] = {}
@@ -275,7 +256,7 @@ class _Pools:
     def __init__(self) -> None:
         texts: Dict[str, List[str]] = {}
         for path in NLU_FILES:
-            for text, intent in _examples(path):
+            for text, intent in read_examples(path):
                 pool = texts.setdefault(intent, [])
                 if text not in pool:
                     pool.append(text)

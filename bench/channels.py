@@ -35,6 +35,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402
 from tests.conftest import load_examples  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram, private_text_update  # noqa: E402
 from tests.fakes.zalo_api import FakeZalo, ZaloEvents  # noqa: E402
@@ -56,13 +57,6 @@ class Sent:
     texts: List[str] = field(default_factory=list)
     duplicate_accepted: bool = False
     ack: float = 0.0  # webhook POST -> HTTP 200
-
-
-def percentile(values: List[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def questions() -> List[str]:

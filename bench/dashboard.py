@@ -22,11 +22,12 @@ import sys
 import time
 from contextlib import nullcontext
 from pathlib import Path
-from typing import Dict, List
+from typing import Dict
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402
 from aiohttp.test_utils import TestClient, TestServer  # noqa: E402
 
 from bot.db.engine import session_factory  # noqa: E402
@@ -46,11 +47,6 @@ PAGES = [
     "/admin/export/questions.csv?channel=telegram",
 ]
 PASSWORD = "benchmark-password-1"
-
-
-def percentile(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 async def measure(url: str, repeats: int) -> Dict[str, dict]:

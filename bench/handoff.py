@@ -31,6 +31,7 @@ from typing import Callable, Dict, List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402
 from tests.conftest import load_examples  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram, group_reply_update, inline_query_update, private_text_update  # noqa: E402
 from tests.fakes.zalo_api import FakeZalo, ZaloEvents  # noqa: E402
@@ -51,11 +52,6 @@ def letters(number: int) -> str:
         word = chr(ord("a") + digit) + word
         if not number:
             return word
-
-
-def percentile(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] if ordered else float("nan")
 
 
 class Bench:

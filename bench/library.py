@@ -27,16 +27,12 @@ from typing import Dict, List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402
 from bot.library.catalogue import JOURNEY, catalogue  # noqa: E402
 from bot.library.search import prepare, search  # noqa: E402
 from tests.conftest import load_examples  # noqa: E402
 
 SMALL_TALK_TOPIC = "basics"
-
-
-def percentile(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def is_hit(results, intent: str, topic: str, k: int) -> bool:

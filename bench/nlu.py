@@ -35,6 +35,7 @@ from typing import Any, Dict, List, Tuple
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402
 from bot.text_variants import variants  # noqa: E402
 
 FALLBACK = "nlu_fallback"
@@ -124,12 +125,6 @@ def evaluate(model: str, holdout: Path, out: Path) -> None:
     out.write_text(json.dumps({"rows": rows}, ensure_ascii=False), encoding="utf-8")
 
 
-def percentile(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
-
-
 def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
     from sklearn.metrics import f1_score
 
@@ -154,7 +149,7 @@ def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
         "macro_f1": f1_score(labels_true, labels_pred, labels=sorted(set(labels_true)), average="macro"),
         "confusions": [(a, b, n) for (a, b), n in confusions.most_common(15)],
         "latency_p50_ms": statistics.median(latencies),
-        "latency_p95_ms": percentile(latencies, 95),
+        "latency_p95_ms": percentile(latencies, 0.95),
     }
 
 

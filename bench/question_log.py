@@ -34,6 +34,7 @@ from typing import List
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.stats import percentile  # noqa: E402
 from rasa.shared.core.domain import Domain  # noqa: E402
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered  # noqa: E402
 from rasa.shared.core.trackers import DialogueStateTracker  # noqa: E402
@@ -46,11 +47,6 @@ from bot.questionlog.writer import LogWriter  # noqa: E402
 from bot.tracker_store import ForgetfulInMemoryTrackerStore  # noqa: E402
 from tests.conftest import load_examples  # noqa: E402
 from tests.databases import postgres_database  # noqa: E402
-
-
-def percentile(values: List[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
 def turn_events(text: str, intent: str) -> list:

@@ -27,6 +27,8 @@ async def page(browser):
 
 
 async def test_phone_user_types_without_diacritics_clicks_a_button_and_reloads(assistant, page):
+    polls = []
+    page.on("request", lambda request: polls.append(request.url) if "/api/chat/updates" in request.url else None)
     await page.goto(f"http://127.0.0.1:{assistant['WEB_PORT']}/")
     bot = page.locator(".msg.bot:not(.typing)")
     await expect(bot.first).to_contain_text("Trợ lý số", timeout=30_000)
@@ -52,6 +54,8 @@ async def test_phone_user_types_without_diacritics_clicks_a_button_and_reloads(a
     await expect(page.locator(".msg")).to_have_count(count)
     assert await page.evaluate("localStorage.getItem('troLySo.sender')") == sender
     await expect(bot.filter(has_text="10.000.000").first).to_be_visible()
+    await page.wait_for_timeout(3500)  # longer than the page's polling interval
+    assert polls == [], "without a hand-off the page does not poll for team messages"
 
 
 async def test_phone_user_is_handed_to_the_team_and_sees_their_reply(assistant, page, fake_telegram):

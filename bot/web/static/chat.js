@@ -29,7 +29,20 @@
     localStorage.setItem(HISTORY_KEY, JSON.stringify(items.slice(-MAX_HISTORY)));
   }
 
+  // A hand-off is open from the message offering "Kết thúc hỗ trợ" until the
+  // rating question: only then can messages come outside an answer.
+  var END_PAYLOAD = "/handoff_end";
+  var RATING_PREFIX = "/handoff_rating";
+  var handoffOpen = false;
+  function followHandoff(buttons) {
+    (buttons || []).forEach(function (b) {
+      if (b.payload === END_PAYLOAD) { handoffOpen = true; }
+      if (String(b.payload).indexOf(RATING_PREFIX) === 0) { handoffOpen = false; }
+    });
+  }
+
   function render(entry, live) {
+    if (entry.who === "bot") { followHandoff(entry.buttons); }
     var bubble = document.createElement("div");
     bubble.className = "msg " + entry.who + (entry.error ? " error" : "");
     bubble.textContent = entry.text || "";
@@ -104,11 +117,11 @@
   });
 
   // Messages that come outside an answer: a person of the commune's team
-  // writing back during a hand-off. Fetched every few seconds while the page is open.
+  // writing back during a hand-off. Fetched every few seconds while one is open.
   var POLL_MS = 3000;
   var polling = false;
   function poll() {
-    if (polling || document.hidden) { return; }
+    if (polling || !handoffOpen || document.hidden) { return; }
     polling = true;
     fetch("/api/chat/updates?sender=" + encodeURIComponent(sender()))
       .then(function (response) { return response.ok ? response.json() : { messages: [] }; })

@@ -20,6 +20,7 @@ from actions.journey import open_journey, say, state_of
 from bot.db.engine import session_factory
 from bot.directory import Directory, Team, default_directory, in_sentence
 from bot.handoff.relay import end_button
+from bot.handoff.residents import WEB_CHANNEL
 from bot.handoff.team_chat import TeamChat, fallback_chat_id
 from bot.handoff.tickets import TicketStore
 from bot.journeys import render
@@ -119,7 +120,7 @@ async def open_ticket(tracker: Tracker, team: Optional[Team]) -> bool:
     chat_id = (team.telegram_chat_id if team is not None else None) or fallback_chat_id()
     if chat is None or chat_id is None:
         return False
-    channel = tracker.get_latest_input_channel() or "rest"
+    channel = tracker.get_latest_input_channel() or WEB_CHANNEL
     ticket, new = chat.tickets.open(channel, tracker.sender_id, team.commune if team else None, chat_id)
     if not new:
         return True  # already with the team

@@ -15,7 +15,8 @@ from typing import Optional
 import aiohttp
 from telegram.error import NetworkError, TelegramError
 
-from bot.channels.telegram import ALLOWED_UPDATES, SECRET_HEADER, TelegramConfig, build_bot
+from bot.channels.telegram import ALLOWED_UPDATES, SECRET_HEADER
+from bot.channels.telegram_bot import TelegramConfig, build_bot
 from bot.settings import Settings
 
 logger = logging.getLogger(__name__)

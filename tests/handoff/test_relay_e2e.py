@@ -33,32 +33,36 @@ def telegram_webhook(assistant, update):
     return body
 
 
-def telegram_says(assistant, fake, chat_id, text):
-    """The bot's messages to the resident caused by this one (none if it stays quiet)."""
-    before = len(fake.find(fake.sent_to(chat_id)))
-    telegram_webhook(assistant, private_text_update(fake.next_update_id(), chat_id, text))
-    return fake.settle(fake.sent_to(chat_id))[before:]
-
-
-def zalo_says(assistant, fake, user_id, text):
-    before = len(fake.find(fake.sent_to(user_id)))
-    raw, headers = zalo_events.sign(zalo_events.text(user_id, text))
-    status, body = post(f"http://127.0.0.1:{assistant['RASA_PORT']}/webhooks/zalo/webhook", raw, headers)
-    assert status == 200, body
-    return fake.settle(fake.sent_to(user_id))[before:]
+def after(fake, predicate, action):
+    """The calls matching `predicate` that `action` caused, once they stop coming."""
+    before = len(fake.find(predicate))
+    action()
+    return fake.settle(predicate)[before:]
 
 
 def telegram_after(fake, chat_id, action):
-    """The bot's messages to a resident caused by `action` (e.g. a team member's reply)."""
-    before = len(fake.find(fake.sent_to(chat_id)))
-    action()
-    return fake.settle(fake.sent_to(chat_id))[before:]
+    """The bot's messages to a Telegram resident caused by `action` (e.g. a team member's reply)."""
+    return after(fake, fake.sent_to(chat_id), action)
 
 
 def zalo_after(fake, user_id, action):
-    before = len(fake.find(fake.sent_to(user_id)))
-    action()
-    return fake.settle(fake.sent_to(user_id))[before:]
+    return after(fake, fake.sent_to(user_id), action)
+
+
+def telegram_says(assistant, fake, chat_id, text):
+    """The bot's messages to the resident caused by this one (none if it stays quiet)."""
+    return telegram_after(
+        fake, chat_id, lambda: telegram_webhook(assistant, private_text_update(fake.next_update_id(), chat_id, text))
+    )
+
+
+def zalo_says(assistant, fake, user_id, text):
+    def deliver():
+        raw, headers = zalo_events.sign(zalo_events.text(user_id, text))
+        status, body = post(f"http://127.0.0.1:{assistant['RASA_PORT']}/webhooks/zalo/webhook", raw, headers)
+        assert status == 200, body
+
+    return zalo_after(fake, user_id, deliver)
 
 
 def texts(calls, key=lambda c: c.params.get("text", "")):

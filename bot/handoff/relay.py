@@ -31,7 +31,7 @@ from bot.handoff.team_chat import TeamChat, texts
 from bot.handoff.tickets import RESIDENT, Ticket, TicketStore
 from bot.journeys.render import MENU_PAYLOAD
 from bot.nlu.normalizer import normalize
-from bot.nlu.scam_guard import default_detector
+from bot.nlu.scam_detector import default_detector
 
 logger = logging.getLogger(__name__)
 

@@ -166,3 +166,8 @@ def default_normalizer() -> TextNormalizer:
 def normalize(text: str) -> str:
     """Normalise ``text`` with the shipped data file."""
     return default_normalizer().normalize(text)
+
+
+def has_words(text: str) -> bool:
+    """True when the normalised text has at least one token with a letter."""
+    return any(not token.text.isdigit() for token in default_normalizer().tokens(text or ""))

@@ -8,12 +8,9 @@ the safety answer from a resident who mentions an OTP.
 """
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -21,29 +18,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.message_text import force_intent, typed_text
-from bot.nlu.normalizer import normalize
-
-PATTERNS_PATH = Path(__file__).with_name("scam_patterns.yml")
-SCAM_INTENT = "report_scam"
-
-
-class ScamDetector:
-    def __init__(self, patterns: Dict[str, List[str]]) -> None:
-        self._patterns = [(group, re.compile(p)) for group, items in patterns.items() for p in items]
-
-    @classmethod
-    def from_file(cls, path: Path = PATTERNS_PATH) -> "ScamDetector":
-        return cls((yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("patterns") or {})
-
-    def reason(self, text: str) -> Optional[str]:
-        """The pattern group a message matches ('codes_and_secrets', ...), or None."""
-        normalized = normalize(text or "")
-        return next((group for group, pattern in self._patterns if pattern.search(normalized)), None)
-
-
-@lru_cache(maxsize=1)
-def default_detector() -> ScamDetector:
-    return ScamDetector.from_file()
+from bot.nlu.scam_detector import SCAM_INTENT, ScamDetector, default_detector
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

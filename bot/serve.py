@@ -106,7 +106,7 @@ def services(settings: Settings, model: Path, env: Mapping[str, str]) -> List[Se
         Service(
             "rasa",
             [
-                python, "-m", "rasa", "run",
+                python, "-m", "bot.rasa_server", "run",
                 "--model", str(model),
                 "--interface", settings.host,
                 "--port", str(settings.rasa_port),

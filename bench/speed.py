@@ -221,7 +221,8 @@ def measure(name: str, root: Path, args, telegram: FakeTelegram, zalo: FakeZalo)
     result: dict = {"variant": name, "root": str(root), "levels": []}
     try:
         pids = children(assistant["process"].pid)
-        asyncio.run(closed_loop(assistant["RASA_PORT"], 4, 5, seed=99))  # warm-up
+        # warm-up: TensorFlow traces DIET for new input sizes on the first messages
+        asyncio.run(closed_loop(assistant["RASA_PORT"], 4, args.warmup, seed=99))
         for seed, residents in enumerate(args.levels, start=1):
             spies = []
             if args.profile and residents == max(args.levels):
@@ -302,6 +303,7 @@ def main() -> int:
     parser.add_argument("--no-before", action="store_true", help="measure the working tree only")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per load level (default 20)")
     parser.add_argument("--levels", type=int, nargs="+", default=list(LEVELS))
+    parser.add_argument("--warmup", type=float, default=20.0, help="seconds of warm-up load first (default 20)")
     parser.add_argument("--telegram-users", type=int, default=20)
     parser.add_argument("--profile", type=Path, help="py-spy the servers at the top level; frames written here")
     parser.add_argument("--json", type=Path, help="also write the results here")

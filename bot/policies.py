@@ -6,7 +6,8 @@ the conversation's recent states (`_get_possible_keys`, 15 % of the Rasa
 server's time in bench/speed.py's profile). The answer depends only on the
 (fixed, trained) rules and on those states, and residents keep passing through
 the same few hundred states, so the answer is kept in a bounded LRU cache
-keyed by the states. Predictions are exactly RulePolicy's.
+keyed by the latest states (as many as the longest rule has; RulePolicy
+never compares older ones). Predictions are exactly RulePolicy's.
 """
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class CachedRulePolicy(RulePolicy):
     def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
         super().__init__(*args, **kwargs)
         self._possible_keys: "OrderedDict[Tuple[int, str], Set[Text]]" = OrderedDict()
+        self._longest_rule: Dict[int, int] = {}
         self._training = False
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
@@ -41,11 +43,19 @@ class CachedRulePolicy(RulePolicy):
             return super().train(training_trackers, domain, **kwargs)
         finally:
             self._possible_keys.clear()
+            self._longest_rule.clear()
             self._training = False
 
     def _get_possible_keys(self, lookup: Dict[Text, Text], states: List[State]) -> Set[Text]:
         if self._training:
             return super()._get_possible_keys(lookup, states)
+        # A rule is compared with as many of the latest states as it has
+        # (RulePolicy._is_rule_applicable); older states never matter.
+        longest = self._longest_rule.get(id(lookup))
+        if longest is None:
+            longest = max((len(self._rule_key_to_state(rule)) for rule in lookup), default=0)
+            self._longest_rule[id(lookup)] = longest
+        states = states[-longest:] if longest else []
         key = (id(lookup), json.dumps(states, sort_keys=True, default=list))
         found = self._possible_keys.get(key)
         if found is None:

@@ -68,3 +68,12 @@ def test_the_cache_is_bounded(policy, monkeypatch):
     for states in CONVERSATIONS:
         policy._get_possible_keys(lookup, states)
     assert len(policy._possible_keys) == 2
+
+
+def test_states_older_than_the_longest_rule_share_a_cache_entry(policy):
+    lookup = policy.lookup["rules"]
+    latest = CONVERSATIONS[2]
+    histories = [[state(action="action_listen", intent=f"ask_{n}")] * n + latest for n in range(1, 6)]
+    found = [policy._get_possible_keys(lookup, states) for states in histories]
+    assert found == [RulePolicy._get_possible_keys(policy, lookup, states) for states in histories]
+    assert len(policy._possible_keys) == 1

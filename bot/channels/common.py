@@ -251,6 +251,10 @@ class WebhookInput(InputChannel):
         self._tasks: set = set()
 
     # -- what each channel supplies ---------------------------------------
+    def authentic_headers(self, request: Request) -> bool:
+        """What the headers alone can tell, checked before the body is parsed."""
+        return True
+
     def authentic(self, request: Request, raw: bytes, data: Any) -> bool:
         raise NotImplementedError
 
@@ -286,9 +290,12 @@ class WebhookInput(InputChannel):
 
     async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         raw = request.body or b""
+        if not self.authentic_headers(request):  # a stranger's body is never parsed
+            logger.warning("%s: refused a request with a missing or wrong signature", self.name())
+            return json_error(403, "forbidden")
         try:
             data: Any = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             data = None
         if not self.authentic(request, raw, data):
             logger.warning("%s: refused a request with a missing or wrong signature", self.name())

@@ -161,9 +161,12 @@ class TelegramInput(WebhookInput):
     def get_output_channel(self) -> OutputChannel:
         return self.output
 
-    def authentic(self, request: Request, raw: bytes, data: Any) -> bool:
+    def authentic_headers(self, request: Request) -> bool:
         given = request.headers.get(SECRET_HEADER, "")
         return bool(self.config.secret) and hmac.compare_digest(given.encode(), self.config.secret.encode())
+
+    def authentic(self, request: Request, raw: bytes, data: Any) -> bool:
+        return self.authentic_headers(request)
 
     async def on_server_start(self) -> None:
         if self._reminders is None and self.relay.team_chat is not None:
@@ -252,7 +255,7 @@ class TelegramInput(WebhookInput):
 
         async def run() -> None:
             act = self.relay.take if verb == "take" else self.relay.close
-            await self._answer_callback(query.id, await act(ticket_id, member))
+            await self._answer_callback(query.id, await act(ticket_id, member, chat_id))
 
         return Incoming(SERVICE, str(chat_id), delivery_id=delivery, run=run)
 

@@ -111,8 +111,6 @@ def test_signature_failures_are_refused_and_not_processed(assistant, fake_zalo, 
 @pytest.mark.parametrize(
     "body",
     [
-        b"{not json",
-        b"[1, 2]",
         {"app_id": ZALO_APP_ID, "timestamp": "TS", "sender": {"id": "1"}},  # no event_name
         {"app_id": ZALO_APP_ID, "timestamp": "TS", "event_name": "user_send_text", "sender": {"id": "1"},
          "message": {"text": "no msg_id"}},
@@ -120,11 +118,8 @@ def test_signature_failures_are_refused_and_not_processed(assistant, fake_zalo, 
     ],
 )
 def test_malformed_deliveries_get_400_and_the_server_stays_up(assistant, fake_zalo, user, body):
-    if isinstance(body, dict):
-        body["timestamp"] = str(int(time.time() * 1000))
-        status, _ = deliver(assistant, body)
-    else:
-        status, _ = deliver(assistant, {}, raw=body, headers={"Content-Type": "application/json", "X-ZEvent-Signature": "mac=00"})
+    body["timestamp"] = str(int(time.time() * 1000))
+    status, _ = deliver(assistant, body)
     assert status == 400
     assert "trợ cấp" in text_of(say(assistant, fake_zalo, user, "nhan tro cap qua ngan hang")[0])
 

@@ -31,7 +31,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from bot.log_safety import protect_logs
+from bot.log_safety import hashed, protect_logs
 from bot.prompts import section
 from bot.settings import VAR_DIR
 
@@ -62,13 +62,6 @@ def resolve_token(env: Optional[Mapping[str, str]] = None, token_file: Path = TO
     except FileExistsError:
         return token_file.read_text(encoding="utf-8").strip()
     return token
-
-
-def hashed_sender(sender: Any) -> str:
-    """A short keyed hash of a sender id, for logs (never the id itself)."""
-    from bot.questionlog.pseudonym import Pseudonymiser, hash_key
-
-    return Pseudonymiser(hash_key())(str(sender))[:12]
 
 
 def failure_answer(action_call: Dict[str, Any]) -> Dict[str, Any]:
@@ -136,7 +129,7 @@ def create_app(action_package: str, token: str) -> Sanic:
             logger.error(
                 "actions: %s failed with %s (sender %s)",
                 str(action_call.get("next_action"))[:64], type(error).__name__,
-                hashed_sender(action_call["tracker"].get("sender_id")),
+                hashed(action_call["tracker"].get("sender_id")),
             )
             return response.json(failure_answer(action_call))
         return response.json(result)

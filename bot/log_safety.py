@@ -16,10 +16,17 @@ from typing import Iterable, List, Optional
 
 QUIET_LOGGERS = ("httpx", "httpcore", "hpack")
 # <bot id>:<35 characters>, as BotFather issues them
-TOKEN_SHAPE = re.compile(r"\b\d{5,}:[A-Za-z0-9_-]{30,}\b")
+TOKEN_SHAPE = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{30,}")
 SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_APP_SECRET",
                     "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN", "ACTIONS_TOKEN", "ADMIN_PASSWORD", "SENDER_HASH_KEY")
 REDACTED = "[redacted]"
+
+
+def hashed(identifier: object) -> str:
+    """A short keyed hash of a resident's id (sender, recipient) for logs: never the id itself."""
+    from bot.questionlog.pseudonym import Pseudonymiser, hash_key
+
+    return "id#" + Pseudonymiser(hash_key())(str(identifier))[:12]
 
 
 def redact(text: str, secrets: Iterable[str]) -> str:

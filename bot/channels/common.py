@@ -33,6 +33,7 @@ from bot.db.models import ButtonPayload, ChannelDelivery, OfferedButton
 from bot.handoff.relay import shared_relay
 from bot.handoff.residents import send_message
 from bot.journeys.render import MENU_PAYLOAD
+from bot.log_safety import hashed
 from bot.prompts import section
 
 logger = logging.getLogger(__name__)
@@ -239,7 +240,7 @@ class MessengerOutput(OutputChannel):
         await self.send_text_message(recipient_id, attachment)
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
-        logger.warning("%s cannot send custom JSON; dropped a message to %s", self.name(), recipient_id)
+        logger.warning("%s cannot send custom JSON; dropped a message to %s", self.name(), hashed(recipient_id))
 
 
 class WebhookInput(InputChannel):

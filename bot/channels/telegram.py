@@ -42,6 +42,7 @@ from bot.channels.common import (
 from bot.channels import registry
 from bot.channels.telegram_bot import BotHandle, TelegramConfig, build_bot
 from bot.db.engine import session_factory
+from bot.log_safety import hashed
 from bot.handoff.relay import reminder_after
 from bot.handoff.team_chat import parse_callback
 from bot.library.search import search as search_library
@@ -113,22 +114,22 @@ class TelegramOutput(MessengerOutput):
                 await send()
                 return
             except Forbidden:
-                logger.info("telegram: %s blocked the bot; message dropped", recipient_id)
+                logger.info("telegram: %s blocked the bot; message dropped", hashed(recipient_id))
                 return
             except RetryAfter as error:  # still limited after the rate limiter's retries
-                logger.error("telegram: flood limit for %s, message dropped: %s", recipient_id, error)
+                logger.error("telegram: flood limit for %s, message dropped: %s", hashed(recipient_id), error)
                 return
             except TimedOut:
                 # Telegram may have delivered it: a retry could send it twice.
-                logger.error("telegram: sending to %s timed out; not retried", recipient_id)
+                logger.error("telegram: sending to %s timed out; not retried", hashed(recipient_id))
                 return
             except NetworkError as error:
                 if attempt == NETWORK_RETRIES:
-                    logger.error("telegram: sending to %s failed: %s", recipient_id, error)
+                    logger.error("telegram: sending to %s failed: %s", hashed(recipient_id), error)
                     return
                 await asyncio.sleep(0.5 * 2 ** attempt)
             except TelegramError as error:
-                logger.error("telegram: sending to %s refused: %s", recipient_id, error)
+                logger.error("telegram: sending to %s refused: %s", hashed(recipient_id), error)
                 return
 
 

@@ -156,3 +156,17 @@ def test_expired_token_is_refreshed_stored_and_the_send_retried(assistant, fake_
     with session_factory(assistant["DATABASE_URL"])() as session:
         row = session.execute(select(ChannelToken)).scalar_one()
     assert (row.access_token, row.refresh_token) == (fake_zalo.valid_access_token, fake_zalo.valid_refresh_token)
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1, 2]", b"[" * 100_000 + b"]" * 100_000])
+def test_a_signature_header_on_a_broken_body_gets_403(assistant, raw):
+    headers = {"Content-Type": "application/json", "X-ZEvent-Signature": "mac=" + "0" * 64}
+    assert deliver(assistant, {}, raw=raw, headers=headers)[0] == 403
+
+
+@pytest.mark.parametrize("timestamp", ["²³", "１７００００００００００", "١٧٠٠٠٠٠٠٠٠٠٠٠", "12.5", "-1", " 1"])
+def test_a_timestamp_that_is_not_ascii_digits_gets_403(assistant, fake_zalo, user, timestamp):
+    event = events.event("user_send_text", user, {"text": "xin chao", "msg_id": events.next_msg_id()})
+    event["timestamp"] = timestamp
+    assert deliver(assistant, event)[0] == 403
+    assert not fake_zalo.settle(fake_zalo.sent_to(user), quiet=1)

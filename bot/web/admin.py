@@ -23,6 +23,7 @@ from aiohttp import web
 from babel.dates import format_timedelta
 from sqlalchemy.orm import sessionmaker
 
+from bot.csv_safety import spreadsheet_safe
 from bot.analytics import charts, queries
 from bot.analytics.clustering import cluster_messages, nlu_yaml
 from bot.analytics.topics import known_intents
@@ -310,8 +311,8 @@ def _csv_value(value: Any) -> Any:
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value.astimezone(queries.VIETNAM).isoformat(timespec="seconds")
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # no formulas when the file is opened in a spreadsheet
+    if isinstance(value, str):
+        return spreadsheet_safe(value)  # no formulas when the file is opened in a spreadsheet
     return value
 
 

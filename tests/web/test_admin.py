@@ -238,3 +238,17 @@ async def test_csv_export_has_the_columns_and_masked_rows(client):
     recent = list(csv.reader(io.StringIO((await (await client.get(
         "/admin/export/questions.csv?from=" + since)).read()).decode("utf-8-sig"))))
     assert len(recent) == 1 + 34
+
+
+async def test_csv_export_neutralises_tab_and_carriage_return_starts(client):
+    with client.sessions() as session:
+        session.execute(insert(QuestionLogEntry), [
+            log_row(text_masked="\t=1+1", intent="out_of_scope", channel="web"),
+            log_row(text_masked="\r=HYPERLINK(\"y\")", intent="out_of_scope", channel="web"),
+        ])
+        session.commit()
+    await login(client)
+    answer = await client.get("/admin/export/questions.csv")
+    cells = [r[2] for r in csv.reader(io.StringIO((await answer.read()).decode("utf-8-sig"), newline=""))]
+    assert "'\t=1+1" in cells and "'\r=HYPERLINK(\"y\")" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]

@@ -24,7 +24,7 @@ from bot.settings import Settings
 from bot.web.admin import add_routes as add_admin_routes
 from bot.web.library import add_routes as add_library_routes
 from bot.web.auth import AdminAccounts
-from bot.web.limits import WebLimits
+from bot.web.limits import LIMITS_KEY, WebLimits
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +36,6 @@ RASA_TIMEOUT = aiohttp.ClientTimeout(total=30)
 SETTINGS_KEY = web.AppKey("settings", Settings)
 SESSION_KEY = web.AppKey("http", aiohttp.ClientSession)
 RELAY_KEY = web.AppKey("relay", Relay)
-LIMITS_KEY = web.AppKey("limits", WebLimits)
 TOO_FAST = "Dạ, anh/chị nhắn nhanh quá, em chưa kịp đọc hết. Anh/chị đợi khoảng một phút rồi nhắn tiếp giúp em ạ."
 RETRY_AFTER_SECONDS = "60"
 # On every answer (pages, API, static files).

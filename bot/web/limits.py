@@ -142,3 +142,6 @@ class WebLimits:
         self.per_ip.hit(address)
         self.per_sender.hit(sender)
         return True
+
+
+LIMITS_KEY = web.AppKey("limits", WebLimits)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Optional, Tuple
 
-from sqlalchemy import String, cast, delete, literal, or_, select, update
+from sqlalchemy import String, cast, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -124,6 +124,14 @@ class TicketStore:
                 .order_by(HandoffTicket.id)
             ).scalars().all()
             return [Ticket.of(row) for row in rows]
+
+    def opened_for_group(self, team_chat_id: int, since: datetime) -> int:
+        """How many tickets were opened for a team group since `since`."""
+        with self._sessions() as session:
+            return session.execute(
+                select(func.count()).select_from(HandoffTicket)
+                .where(HandoffTicket.team_chat_id == team_chat_id, HandoffTicket.opened_at >= since)
+            ).scalar_one()
 
     # -- changing ----------------------------------------------------------------
     def open(self, channel: str, conversation_id: str, commune: Optional[str], team_chat_id: Optional[int]) -> Tuple[Ticket, bool]:

@@ -137,3 +137,15 @@ def test_clear_addresses_and_offered_buttons_do_not_outlive_their_use(store, dat
         prune(session, cutoff=utcnow() - timedelta(days=180), now=later)
         session.commit()
     assert store.get(closed.id).conversation_id == f"forgotten:{closed.id}"
+
+
+def test_a_flooded_group_gets_no_more_tickets_this_hour(store, monkeypatch):
+    from actions.handoff import group_is_flooded
+
+    monkeypatch.setenv("HANDOFF_MAX_TICKETS_PER_GROUP_HOUR", "3")
+    for i in range(3):
+        assert not group_is_flooded(store, -300)
+        store.open("rest", f"web-flood-{i:08d}", None, -300)
+    assert store.opened_for_group(-300, utcnow() - timedelta(hours=1)) == 3
+    assert group_is_flooded(store, -300)
+    assert not group_is_flooded(store, -301), "other groups are not affected"

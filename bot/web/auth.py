@@ -151,9 +151,13 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate, key)
 
 
-@lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    """A hash of a random password, verified for unknown usernames to equalise timing."""
+    """A hash of a random password at the current cost, verified for unknown usernames to equalise timing."""
+    return _dummy_hash_at(SCRYPT_N)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash_at(n: int) -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 

@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HEAVY = ("rasa", "tensorflow", "sklearn", "rasa_sdk.cli")
 
 PROCESSES = {
-    # what `python -m rasa_sdk --actions actions` loads
-    "action server": "import rasa_sdk.endpoint, rasa_sdk.executor; "
+    # what `python -m bot.action_server` loads
+    "action server": "import bot.action_server, rasa_sdk.executor; "
                      "rasa_sdk.executor.ActionExecutor().register_package('actions')",
     # what `python -m bot web` loads
     "web app": "import bot.web.app",

@@ -1,10 +1,12 @@
-"""Scam guard: messages about codes, fees first, unlock links or impersonation
-always get the safety answer.
+"""Scam guard: the narrow, always-on core of scam detection.
 
 Placed after the intent classifiers, it sets the intent to ``report_scam`` with
 full confidence when the normalised text matches a pattern of
-``scam_patterns.yml``, so no classifier mistake and no dialogue state can keep
-the safety answer from a resident who mentions an OTP.
+``scam_patterns.yml``: someone asking the resident to give, read, pay, install
+or click, the resident saying they already did, an impersonation or a named
+scheme. A word alone ("OTP", "phí", "link") is not enough: the resident's own
+trouble ("mã OTP không về") is a question for its topic, and the classifier
+(intent ``report_scam``) decides the cases the core does not name.
 """
 from __future__ import annotations
 
@@ -27,13 +29,31 @@ PATTERNS_PATH = Path(__file__).with_name("scam_patterns.yml")
 SCAM_INTENT = "report_scam"
 
 
+_TERM = re.compile(r"\{(\w+)\}")
+
+
+def expand_terms(pattern: str, terms: Dict[str, List[str]]) -> str:
+    """Replace every ``{name}`` of a pattern by the group of ``terms[name]``, longest first."""
+
+    def _group(match: "re.Match[str]") -> str:
+        name = match.group(1)
+        if name not in terms:
+            raise ValueError(f"scam pattern uses unknown term {{{name}}}: {pattern}")
+        return "(?:" + "|".join(sorted((str(t) for t in terms[name]), key=len, reverse=True)) + ")"
+
+    return _TERM.sub(_group, pattern)
+
+
 class ScamDetector:
-    def __init__(self, patterns: Dict[str, List[str]]) -> None:
-        self._patterns = [(group, re.compile(p)) for group, items in patterns.items() for p in items]
+    def __init__(self, patterns: Dict[str, List[str]], terms: Optional[Dict[str, List[str]]] = None) -> None:
+        self._patterns = [
+            (group, re.compile(expand_terms(p, terms or {}))) for group, items in patterns.items() for p in items
+        ]
 
     @classmethod
     def from_file(cls, path: Path = PATTERNS_PATH) -> "ScamDetector":
-        return cls((yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("patterns") or {})
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        return cls(data.get("patterns") or {}, data.get("terms") or {})
 
     def reason(self, text: str) -> Optional[str]:
         """The pattern group a message matches ('codes_and_secrets', ...), or None."""

@@ -238,3 +238,15 @@ async def test_csv_export_has_the_columns_and_masked_rows(client):
     recent = list(csv.reader(io.StringIO((await (await client.get(
         "/admin/export/questions.csv?from=" + since)).read()).decode("utf-8-sig"))))
     assert len(recent) == 1 + 34
+
+
+async def test_overview_warns_until_a_real_directory_is_imported(client):
+    from bot.directory import Team
+    from bot.directory_store import replace_teams
+
+    await login(client)
+    replace_teams(client.sessions, [Team("Xã Tân Lập", "[MẪU] Tổ công nghệ số cộng đồng xã Tân Lập", "0200 000 0001")])
+    html = await (await client.get("/admin?lang=vi")).text()
+    assert 'id="directory-warning"' in html and "UBND xã/phường" in html
+    replace_teams(client.sessions, [Team("Xã Tân Lập", "Tổ công nghệ số cộng đồng xã Tân Lập", "0912 345 678")])
+    assert 'id="directory-warning"' not in await (await client.get("/admin")).text()

@@ -52,6 +52,7 @@ def test_scam_messages_are_caught(text, reason):
         "đóng phí trước mới được nhận kết quả à",
         "liên kết tài khoản ngân hàng với eTax",
         "tin nhắn báo tiền điện gửi về số nào",
+        "bác muốn có người đến tận nhà hướng dẫn bác cài ứng dụng ngân hàng",
         "",
     ],
 )

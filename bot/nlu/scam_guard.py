@@ -1,10 +1,12 @@
-"""Scam guard: messages about codes, fees first, unlock links or impersonation
-always get the safety answer.
+"""Scam guard: the narrow, always-on core of scam detection.
 
 Placed after the intent classifiers, it sets the intent to ``report_scam`` with
 full confidence when the normalised text matches a pattern of
-``scam_patterns.yml``, so no classifier mistake and no dialogue state can keep
-the safety answer from a resident who mentions an OTP.
+``scam_patterns.yml``: someone asking the resident to give, read, pay, install
+or click, the resident saying they already did, an impersonation or a named
+scheme. A word alone ("OTP", "phí", "link") is not enough: the resident's own
+trouble ("mã OTP không về") is a question for its topic, and the classifier
+(intent ``report_scam``) decides the cases the core does not name.
 """
 from __future__ import annotations
 

@@ -30,6 +30,8 @@ from bot.csv_safety import spreadsheet_safe
 from bot.analytics import charts, queries
 from bot.analytics.clustering import cluster_messages, nlu_yaml
 from bot.analytics.topics import known_intents
+from bot.directory import Directory
+from bot.directory_store import load_teams
 from bot.web import auth
 from bot.web.i18n import DEFAULT_LANGUAGE, Formatter, pick_language, translations
 
@@ -226,8 +228,12 @@ async def overview_page(request: web.Request) -> web.Response:
     fmt = Formatter(language_of(request))
     _ = gettext_for(request)
     hour_chart = charts.bar_chart([(f"{h:02d}:00", n) for h, n in enumerate(summary.hourly)], _("Messages by hour of day"), fmt.number)
+    teams = await blocking(load_teams, request.app[SESSIONS_KEY])
+    # Residents are never shown the shipped sample rows ([MẪU]): until a real directory is
+    # imported they are sent to their commune People's Committee, and this page says so.
+    no_real_directory = not Directory(teams).for_residents().teams
     return render(request, "admin/overview.html", summary=summary, handoffs=handoffs, hour_chart=hour_chart,
-                  channels=channels, first=first, last=last, error=error)
+                  channels=channels, first=first, last=last, error=error, no_real_directory=no_real_directory)
 
 
 async def charts_page(request: web.Request) -> web.Response:

@@ -318,3 +318,15 @@ async def test_a_password_change_ends_the_accounts_sessions(proxied):
     assert (await proxied.get("/admin", allow_redirects=False)).status == 200
     AdminAccounts(proxied.sessions).set_password("admin", "mat-khau-moi-dai-456")
     assert (await proxied.get("/admin", allow_redirects=False)).status == 302
+
+
+async def test_overview_warns_until_a_real_directory_is_imported(client):
+    from bot.directory import Team
+    from bot.directory_store import replace_teams
+
+    await login(client)
+    replace_teams(client.sessions, [Team("Xã Tân Lập", "[MẪU] Tổ công nghệ số cộng đồng xã Tân Lập", "0200 000 0001")])
+    html = await (await client.get("/admin?lang=vi")).text()
+    assert 'id="directory-warning"' in html and "UBND xã/phường" in html
+    replace_teams(client.sessions, [Team("Xã Tân Lập", "Tổ công nghệ số cộng đồng xã Tân Lập", "0912 345 678")])
+    assert 'id="directory-warning"' not in await (await client.get("/admin")).text()

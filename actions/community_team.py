@@ -1,5 +1,5 @@
 """`ask_community_team` and a commune named outside the hand-off: the team's
-contact from the directory (bot/directory.py), or the general answer with a
+contact from the directory (bot/directory/teams.py), or the general answer with a
 way to find one's team.
 
 Sample rows of the directory ([MẪU], the shipped example) are never shown:

@@ -27,7 +27,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands.add_parser(
         "telegram-polling", help="fetch Telegram updates and hand them to the running Rasa server's webhook"
     )
-    from bot.directory_cli import add_arguments as directory_arguments
+    from bot.directory.cli import add_arguments as directory_arguments
 
     directory_arguments(commands.add_parser("directory", help="import/export the team directory (CSV)"))
     args = parser.parse_args(argv)
@@ -76,7 +76,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         return run_polling()
     if args.command == "directory":
-        from bot.directory_cli import run as run_directory
+        from bot.directory.cli import run as run_directory
 
         return run_directory(args)
     parser.error(f"unknown command {args.command}")

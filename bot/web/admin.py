@@ -31,7 +31,7 @@ from bot.analytics import charts, queries
 from bot.analytics.clustering import cluster_messages, nlu_yaml
 from bot.analytics.topics import known_intents
 from bot.directory import Directory
-from bot.directory_store import load_teams
+from bot.directory.store import load_teams
 from bot.web import auth
 from bot.web.i18n import DEFAULT_LANGUAGE, Formatter, pick_language, translations
 

@@ -322,7 +322,7 @@ async def test_a_password_change_ends_the_accounts_sessions(proxied):
 
 async def test_overview_warns_until_a_real_directory_is_imported(client):
     from bot.directory import Team
-    from bot.directory_store import replace_teams
+    from bot.directory.store import replace_teams
 
     await login(client)
     replace_teams(client.sessions, [Team("Xã Tân Lập", "[MẪU] Tổ công nghệ số cộng đồng xã Tân Lập", "0200 000 0001")])

@@ -5,8 +5,8 @@ This module is the pure look-up: :class:`Team`, :func:`commune_key` and
 prefix, so "tan lap", "Xã Tân Lập" and "tân lập" all match.
 
 The directory itself lives in the ``teams`` table of ``DATABASE_URL``
-(:mod:`bot.directory_store`), imported from CSV with
-``python -m bot directory import FILE`` (:mod:`bot.directory_csv`). An empty
+(:mod:`bot.directory.store`), imported from CSV with
+``python -m bot directory import FILE`` (:mod:`bot.directory.csv_io`). An empty
 table is seeded from ``TEAM_DIRECTORY_CSV`` (default: the shipped sample
 ``data/team_directory.sample.csv``, whose entries are marked [MẪU]).
 """
@@ -79,10 +79,3 @@ class Directory:
         hits = [team for key, team in self._by_key.items() if f" {key} " in padded]
         return hits[0] if len(hits) == 1 else None
 
-
-def default_directory() -> Directory:
-    """The directory of ``DATABASE_URL``, re-read at most every 30 s
-    (seeded from ``TEAM_DIRECTORY_CSV`` when the table is empty)."""
-    from bot.directory_store import cached_directory
-
-    return cached_directory()

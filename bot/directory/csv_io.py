@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from bot.csv_safety import spreadsheet_safe, unneutralise
-from bot.directory import PREFIXES, Team, commune_key
+from bot.directory.teams import PREFIXES, Team, commune_key
 
 COLUMNS = ("commune", "team_name", "phone", "telegram_chat_id")
 REQUIRED_COLUMNS = ("commune", "team_name", "phone")

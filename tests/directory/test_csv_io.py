@@ -3,7 +3,7 @@ import codecs
 import pytest
 
 from bot.directory import Team
-from bot.directory_csv import DirectoryCsvError, dump, parse
+from bot.directory.csv_io import DirectoryCsvError, dump, parse
 from tests.conftest import ROOT
 
 HEADER = "commune,team_name,phone,telegram_chat_id\n"

@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.channels import registry
 from bot.db.models import WebOutbox, utcnow
+from bot.log_safety import hashed
 
 if TYPE_CHECKING:  # Rasa is only imported by the Rasa server itself
     from rasa.core.channels.channel import OutputChannel
@@ -72,7 +73,7 @@ class ResidentMessenger:
             return True
         output = registry.output_for(channel)
         if output is None:
-            logger.error("hand-off: no %s channel in this process; message for %s dropped", channel, conversation_id)
+            logger.error("hand-off: no %s channel in this process; message for %s dropped", channel, hashed(conversation_id))
             return False
         await send_message(output, conversation_id, message)
         return True

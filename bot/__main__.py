@@ -34,6 +34,9 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     load_env_file()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.log_safety import protect_logs
+
+    protect_logs()  # no bot token (httpx logs request URLs) in any log
 
     if args.command == "serve":
         from bot.serve import serve

@@ -63,6 +63,11 @@ class Directory:
     def is_sample(self) -> bool:
         return any(team.is_sample for team in self.teams)
 
+    def for_residents(self) -> "Directory":
+        """The directory without the shipped sample rows ([MẪU]): residents are never shown
+        a placeholder team or phone number; with only sample rows they get the general way."""
+        return Directory([team for team in self.teams if not team.is_sample])
+
     def find(self, text: str) -> Optional[Team]:
         """The team of the commune named in ``text`` (exactly one match), if any."""
         typed = commune_key(text or "")

@@ -11,7 +11,9 @@ with teencode/abbreviations), macro-F1, the most frequent confusions, parse
 latency p50/p95, training time, and the peak RSS of training and of serving.
 `out_of_scope` counts as right when recognised as `out_of_scope` or as
 `nlu_fallback` (the catalogue's contract). It also sweeps the
-FallbackClassifier threshold on our model's raw confidences.
+FallbackClassifier threshold on our model's raw confidences, and parses every
+utterance a second time with its diacritics stripped, to report the held-out
+set as written vs folded (the same utterances, with and without their marks).
 
 Both pipelines run in the same invocation, so the gain is a ratio measured on
 the same machine at the same time.
@@ -134,7 +136,48 @@ def evaluate(model: str, holdout: Path, out: Path) -> None:
     configure_structlog(logging.WARNING)
     logging.getLogger().setLevel(logging.WARNING)
     rows = asyncio.run(_parse_all(model, read_holdout(holdout)))
-    out.write_text(json.dumps({"rows": rows}, ensure_ascii=False), encoding="utf-8")
+    folded = asyncio.run(_parse_folded(model, read_holdout(holdout)))
+    out.write_text(json.dumps({"rows": rows, "folded_rows": folded}, ensure_ascii=False), encoding="utf-8")
+
+
+async def _parse_folded(model: str, items: List[Tuple[str, str]]) -> List[Dict[str, Any]]:
+    """Every held-out utterance parsed again with its diacritics stripped."""
+    from rasa.core.agent import Agent
+
+    from bot.nlu.normalizer import fold_diacritics
+
+    agent = Agent.load(model)
+    rows = []
+    for text, expected in items:
+        parsed = await agent.parse_message(fold_diacritics(text))
+        rows.append({"text": text, "expected": expected, "predicted": parsed["intent"]["name"]})
+    return rows
+
+
+def written_vs_folded(rows: List[Dict[str, Any]], folded_rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Accuracy as written vs with the diacritics stripped: on all utterances,
+    and on those written with diacritics (where the two forms differ)."""
+    from bot.text_variants import has_diacritics
+
+    def accuracy(pairs: List[Tuple[Dict[str, Any], Dict[str, Any]]], which: int) -> float:
+        return sum(is_correct(p[which]["expected"], p[which]["predicted"]) for p in pairs) / max(1, len(pairs))
+
+    pairs = list(zip(rows, folded_rows))
+    marked = [p for p in pairs if has_diacritics(p[0]["text"])]
+    return {
+        "all": {"n": len(pairs), "written": accuracy(pairs, 0), "folded": accuracy(pairs, 1)},
+        "with_diacritics": {"n": len(marked), "written": accuracy(marked, 0), "folded": accuracy(marked, 1)},
+    }
+
+
+def print_written_vs_folded(results: Dict[str, Dict[str, Any]]) -> None:
+    print("\nheld-out set as written vs folded (diacritics stripped), intent accuracy:")
+    for name, result in results.items():
+        for subset, figures in result["written_vs_folded"].items():
+            print(
+                f"  {name:8} {subset:16} (n={figures['n']:3}): "
+                f"as written {figures['written']:.3f}, folded {figures['folded']:.3f}"
+            )
 
 
 def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
@@ -321,11 +364,13 @@ def main() -> int:
             print(f"== evaluating {name}", flush=True)
             result.update(evaluate_in_child(result["model"], args.holdout, work / f"{name}.json", env))
             result["summary"] = summarize(result["rows"])
+            result["written_vs_folded"] = written_vs_folded(result["rows"], result.pop("folded_rows"))
             add_issue14_figures(result, args.scam_holdout, work, name, env)
             results[name] = result
     sweep = threshold_sweep(results[next(iter(results))]["rows"])
     print_report(results, sweep)
     print_issue14_report(results)
+    print_written_vs_folded(results)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {n: {k: v for k, v in r.items() if k != "model"} for n, r in results.items()}

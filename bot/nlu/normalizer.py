@@ -2,9 +2,13 @@
 
 Residents write with or without diacritics, in decomposed or precomposed
 Unicode, with chat abbreviations ("ko", "dc", "tk") and stretched letters
-("kooo", "dcccc"). :class:`TextNormalizer` turns any of these into one folded,
+("kooo", "dcccc"). :class:`TextNormalizer` turns any of these into one
 lower-case, expanded token sequence, keeping for every token the span of the
 original text it came from (so entity offsets still point at what was typed).
+Every token has two views: ``text``, folded (no diacritics: "ban" for "bán"
+and "bàn"), which everything that compares free text uses, and ``written``,
+the same word with the diacritics the resident typed ("bán"), which lets the
+NLU featurizers tell such words apart when the marks are there.
 
 Used by the Rasa tokenizer component (:mod:`bot.nlu.normalizer_component`) and
 by everything else that compares free text (library search, directory look-ups).
@@ -30,11 +34,17 @@ _RUN = regex.compile(r"(\p{L})\1+")
 
 @dataclass(frozen=True)
 class NormalToken:
-    """A normalised word and the span of the original text it stands for."""
+    """A normalised word and the span of the original text it stands for.
+
+    ``text`` is the folded view ('ban'), ``written`` the view as written
+    ('bán': NFC, lower case, squashed, abbreviations expanded with their
+    diacritics). Folding ``written`` gives ``text`` up to squashing.
+    """
 
     text: str
     start: int
     end: int
+    written: str
 
 
 def nfc_lower(text: str) -> str:
@@ -73,6 +83,19 @@ def fold_word(word: str) -> str:
     return squash_repeats(fold_diacritics(nfc_lower(word)))
 
 
+def written_word(word: str) -> str:
+    """One word as written, made consistent: NFC, lower, squashed, diacritics kept."""
+    return squash_repeats(nfc_lower(word))
+
+
+# A normalised word in both views: (folded, written).
+_Views = Tuple[str, str]
+
+
+def _views(phrase: str) -> Tuple[_Views, ...]:
+    return tuple((fold_word(w), written_word(w)) for w in str(phrase).split())
+
+
 class TextNormalizer:
     """Normalises text with an abbreviation table and an emoji table."""
 
@@ -86,9 +109,11 @@ class TextNormalizer:
         self.max_tokens = max_tokens
         self._expansions = _expansion_table(abbreviations or {}, "abbreviations")
         self._units = _expansion_table(units or {}, "units")
-        self._emoji: Dict[str, Tuple[str, ...]] = {
-            str(symbol): tuple(fold_word(w) for w in str(meaning).split())
-            for symbol, meaning in (emoji or {}).items()
+        self._folded_expansions = {
+            key: tuple(folded for folded, _ in words) for key, words in self._expansions.items()
+        }
+        self._emoji: Dict[str, Tuple[_Views, ...]] = {
+            str(symbol): _views(meaning) for symbol, meaning in (emoji or {}).items()
         }
         emoji_alternatives = "|".join(
             regex.escape(symbol)
@@ -111,7 +136,7 @@ class TextNormalizer:
     @property
     def abbreviations(self) -> Mapping[str, Tuple[str, ...]]:
         """Folded abbreviation keys and their folded expansions."""
-        return self._expansions
+        return self._folded_expansions
 
     def tokens(self, text: str) -> List[NormalToken]:
         """Normalised tokens of ``text`` with their spans in ``text``.
@@ -121,20 +146,22 @@ class TextNormalizer:
         all share the span of the abbreviation; a unit glued to a number reads
         as the unit ('500k' -> '500 nghin'). At most ``max_tokens`` tokens
         are returned, so a 5,000-character message costs what a long one does.
+        Abbreviations are looked up by their folded form, so both views always
+        have the same tokens: 'ko' and 'kô' give ('khong', written 'không').
         """
         result: List[NormalToken] = []
         previous_number_end = -1
         for match in self._token_pattern.finditer(text or ""):
             raw = match.group(0)
             if raw in self._emoji:
-                words: Iterable[str] = self._emoji[raw]
+                words: Iterable[_Views] = self._emoji[raw]
             else:
                 word = fold_word(raw)
                 table = self._units if match.start() == previous_number_end else self._expansions
-                words = table.get(word, (word,))
+                words = table.get(word) or ((word, written_word(raw)),)
             previous_number_end = match.end() if raw.isdigit() else -1
-            for word in words:
-                result.append(NormalToken(word, match.start(), match.end()))
+            for folded, written in words:
+                result.append(NormalToken(folded, match.start(), match.end(), written))
                 if len(result) >= self.max_tokens:
                     return result
         return result
@@ -143,23 +170,27 @@ class TextNormalizer:
         """The normalised text as one string: 'Mở TK ko đcccc' -> 'mo tai khoan khong duoc'."""
         return " ".join(token.text for token in self.tokens(text))
 
+    def written(self, text: str) -> str:
+        """The view as written as one string: 'Mở TK ko đcccc' -> 'mở tài khoản không đc'."""
+        return " ".join(token.written for token in self.tokens(text))
 
-def _expansion_table(entries: Mapping[str, str], name: str) -> Dict[str, Tuple[str, ...]]:
-    """Fold the keys and values of a data-file table; refuse ambiguous keys."""
-    table: Dict[str, Tuple[str, ...]] = {}
+
+def _expansion_table(entries: Mapping[str, str], name: str) -> Dict[str, Tuple[_Views, ...]]:
+    """Fold the keys of a data-file table, both views of its values; refuse ambiguous keys."""
+    table: Dict[str, Tuple[_Views, ...]] = {}
     for short, full in entries.items():
         key = fold_word(str(short))
         if not regex.fullmatch(_WORD, key):
             raise ValueError(f"{name}: key must be one word: {short!r}")
         if key in table:
             raise ValueError(f"{name}: {short!r} is the same key as another entry once folded ({key!r})")
-        table[key] = tuple(fold_word(w) for w in str(full).split())
+        table[key] = _views(full)
     # A key that is itself a word of the language the table expands to would
     # rewrite that word everywhere: 'ttin' folds (stretched letters squashed)
     # to 'tin', and "tin nhắn" became "thông tin nhắn".
-    words = {word for expansion in table.values() for word in expansion}
+    words = {folded for expansion in table.values() for folded, _ in expansion}
     for key, expansion in table.items():
-        if key in words and expansion != (key,):
+        if key in words and tuple(folded for folded, _ in expansion) != (key,):
             raise ValueError(f"{name}: the key {key!r} is a real word (it appears in an expansion); leave it out")
     return table
 

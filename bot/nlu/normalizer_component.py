@@ -1,9 +1,25 @@
-"""Rasa tokenizer that hands the featurizers a normalised Vietnamese view.
+"""Rasa tokenizer that hands the featurizers a normalised Vietnamese view, or two.
 
-Each token's text is the folded, expanded form from
-:class:`bot.nlu.normalizer.TextNormalizer` ("đc" -> "duoc", "tk" -> "tai",
-"khoan"), while its span stays on the original text, so the message itself is
-never rewritten and entity offsets keep pointing at what the resident typed.
+Tokens come from :class:`bot.nlu.normalizer.TextNormalizer`. With the default
+``views: folded`` each token's text and lemma are the folded, expanded form
+("đc" -> "duoc", "tk" -> "tai", "khoan"). With ``views: both`` they differ:
+
+- ``token.text`` is the text as written: NFC, lower case, abbreviations
+  expanded, squashed, diacritics kept ("bán", "đc" -> "được");
+- ``token.lemma`` is the folded view ("ban", "đc" -> "duoc").
+
+Rasa's ``CountVectorsFeaturizer`` counts ``token.lemma`` by default
+(``use_lemma: true``) and ``token.text`` with ``use_lemma: false``, so a
+pipeline can give the classifier counts on each view: a message written with
+diacritics is classified with their information ("bán" vs "bàn"), and one
+typed without them still matches through the folded counts. With
+``folded_copies: true`` every training example written with diacritics is
+also trained on once with them stripped, so the classifier learns to rely on
+the folded counts when the marks are missing (README, "NLU pipeline", has the
+figures of both settings).
+
+Spans stay on the original text, so the message itself is never rewritten and
+entity offsets keep pointing at what the resident typed.
 
 The abbreviation tables are read from the editable data file when the model is
 trained and stored inside the model, so a trained model always normalises as
@@ -14,6 +30,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import unicodedata
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
@@ -22,10 +39,11 @@ from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
+from rasa.shared.nlu.constants import ENTITIES, INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.normalizer import DEFAULT_DATA_PATH, TextNormalizer
+from bot.nlu.normalizer import DEFAULT_DATA_PATH, TextNormalizer, fold_diacritics
 
 _TABLES_FILE = "normalizer_tables.json"
 
@@ -34,7 +52,7 @@ _TABLES_FILE = "normalizer_tables.json"
     DefaultV1Recipe.ComponentType.MESSAGE_TOKENIZER, is_trainable=True
 )
 class VietnameseNormalizer(Tokenizer, GraphComponent):
-    """Tokenizes Vietnamese text into normalised, diacritic-folded tokens."""
+    """Tokenizes Vietnamese text into normalised tokens (folded; optionally also as written)."""
 
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
@@ -49,6 +67,11 @@ class VietnameseNormalizer(Tokenizer, GraphComponent):
             "data_path": None,
             # Longer messages are cut to this many tokens for featurization.
             "max_tokens": 128,
+            # "folded": token text and lemma folded; "both": text as written, lemma folded.
+            "views": "folded",
+            # Also train on each intent example written with diacritics with
+            # them stripped (examples with entities are left alone).
+            "folded_copies": False,
         }
 
     def __init__(
@@ -59,6 +82,9 @@ class VietnameseNormalizer(Tokenizer, GraphComponent):
         tables: Optional[Dict[Text, Any]] = None,
     ) -> None:
         super().__init__(config)
+        if config.get("views") not in ("folded", "both"):
+            raise ValueError(f"VietnameseNormalizer: views must be 'folded' or 'both', not {config.get('views')!r}")
+        self._written_text = config["views"] == "both"
         self._model_storage = model_storage
         self._resource = resource
         self._tables = tables if tables is not None else _read_tables(config)
@@ -114,10 +140,10 @@ class VietnameseNormalizer(Tokenizer, GraphComponent):
         return self._resource
 
     def tokenize(self, message: Message, attribute: Text) -> List[Token]:
-        """Normalised tokens whose spans are on the original text."""
+        """Normalised tokens (text folded or as written, lemma folded) with spans on the original text."""
         text = message.get(attribute) or ""
         tokens = [
-            Token(token.text, token.start, end=token.end, lemma=token.text)
+            Token(token.written if self._written_text else token.text, token.start, end=token.end, lemma=token.text)
             for token in self.normalizer.tokens(text)
         ]
         if not tokens:
@@ -127,8 +153,36 @@ class VietnameseNormalizer(Tokenizer, GraphComponent):
         return self._apply_token_pattern(tokens)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        """Tokenizes the training data (see :class:`Tokenizer`)."""
+        """Tokenizes the training data (see :class:`Tokenizer`), with folded copies."""
+        if self._config.get("folded_copies"):
+            training_data = with_folded_copies(training_data)
         return super().process_training_data(training_data)
+
+
+def with_folded_copies(training_data: TrainingData) -> TrainingData:
+    """The training data plus, for every intent example written with
+    diacritics, the same example without them (unless it is already there)."""
+    examples = training_data.intent_examples
+    texts = {example.get(TEXT) for example in examples}
+    copies = []
+    for example in examples:
+        text = example.get(TEXT)
+        if not isinstance(text, str) or example.get(ENTITIES):
+            continue
+        folded = fold_diacritics(unicodedata.normalize("NFC", text))
+        if folded != text and folded not in texts:
+            texts.add(folded)
+            copies.append(Message(data={TEXT: folded, INTENT: example.get(INTENT)}))
+    if not copies:
+        return training_data
+    # The same messages plus the copies (not ``merge``, which deep-copies them all).
+    return TrainingData(
+        training_examples=training_data.training_examples + copies,
+        entity_synonyms=training_data.entity_synonyms,
+        regex_features=training_data.regex_features,
+        lookup_tables=training_data.lookup_tables,
+        responses=training_data.responses,
+    )
 
 
 def _read_tables(config: Dict[Text, Any]) -> Dict[Text, Any]:

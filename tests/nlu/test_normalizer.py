@@ -80,6 +80,31 @@ def test_spans_point_at_the_original_text():
     assert text[tokens[4].start : tokens[4].end] == "Agribank"
 
 
+def test_written_view_keeps_the_diacritics_that_tell_words_apart():
+    normalizer = TextNormalizer.from_file()
+    sold, table = normalizer.tokens("Bán"), normalizer.tokens("bàn")
+    assert [t.written for t in sold] == ["bán"] and [t.written for t in table] == ["bàn"]
+    assert [t.text for t in sold] == [t.text for t in table] == ["ban"]
+    assert normalizer.written("Mất mật khẩu") == "mất mật khẩu"
+    assert normalizer.normalize("Mất mật khẩu") == normalizer.normalize("mat mat khau") == "mat mat khau"
+
+
+def test_written_view_is_nfc_lower_expanded_and_squashed():
+    normalizer = TextNormalizer.from_file()
+    decomposed = unicodedata.normalize("NFD", "Hòa Bình")
+    assert normalizer.written(decomposed) == "hòa bình"
+    assert normalizer.written("Mở TK ko đcccc") == "mở tài khoản không được"
+    assert normalizer.written("kooo dc 500k 👍") == "không được 500 nghìn ok"
+    assert normalizer.written("quạtttt xoong") == "quạt xoong"
+
+
+def test_both_views_have_the_same_tokens_and_spans():
+    text = "Mở TK ở Agribank, ko đc 👍"
+    tokens = TextNormalizer.from_file().tokens(text)
+    assert [fold_word(t.written) for t in tokens] == [t.text for t in tokens]
+    assert text[tokens[1].start : tokens[1].end] == text[tokens[2].start : tokens[2].end] == "TK"
+
+
 def test_long_messages_are_capped():
     normalizer = TextNormalizer(max_tokens=50)
     assert len(normalizer.tokens("chữ " * 5000)) == 50

@@ -142,7 +142,7 @@ def children(serve_pid: int) -> Dict[str, int]:
             continue
         if f"PPid:\t{serve_pid}\n" not in status:
             continue
-        if b"rasa_sdk" in argv:
+        if b"rasa_sdk" in argv or b"bot.action_server" in argv:
             found["actions"] = int(entry.name)
         elif {b"rasa", b"bot.rasa_server"} & set(argv) and b"run" in argv:
             found["rasa"] = int(entry.name)

@@ -27,6 +27,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands.add_parser(
         "telegram-polling", help="fetch Telegram updates and hand them to the running Rasa server's webhook"
     )
+    commands.add_parser(
+        "questionlog-consumer", help="write the question log from RabbitMQ (RABBITMQ_URL); run one or more"
+    )
     from bot.directory_cli import add_arguments as directory_arguments
 
     directory_arguments(commands.add_parser("directory", help="import/export the team directory (CSV)"))
@@ -72,6 +75,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from bot.channels.telegram_polling import run as run_polling
 
         return run_polling()
+    if args.command == "questionlog-consumer":
+        from bot.questionlog.consumer import run as run_consumer
+
+        return run_consumer()
     if args.command == "directory":
         from bot.directory_cli import run as run_directory
 

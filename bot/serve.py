@@ -23,6 +23,7 @@ import yaml
 
 from bot.channels import channel_enabled
 from bot.db.engine import database_url, engine_for
+from bot.scale import endpoints as shared_engines
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import ensure_model
 
@@ -87,6 +88,7 @@ def render_endpoints(settings: Settings, source: Path = PROJECT_ROOT / "endpoint
     if "${" in text:
         missing = text[text.index("${"):].split("}", 1)[0] + "}"
         raise ValueError(f"endpoints.yml uses {missing}, which is not set")
+    text = shared_engines.render(text, env)
     target = PROJECT_ROOT / "var" / "run" / "endpoints.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")

@@ -17,6 +17,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     train.add_argument("--force", action="store_true", help="train even if a fitting model exists")
     commands.add_parser("model-path", help="print the path of the model that fits the data")
     commands.add_parser("web", help="run only the web app")
+    commands.add_parser("rasa", help="run only the Rasa server(s) (RASA_INSTANCES behind HAProxy)")
+    commands.add_parser("actions", help="run only the action server")
     create_admin = commands.add_parser("create-admin", help="create an admin account (password asked, or read from stdin)")
     create_admin.add_argument("username")
     create_admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -42,6 +44,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from bot.serve import serve
 
         return serve()
+    if args.command in ("rasa", "actions"):
+        from bot.serve import serve
+
+        return serve(parts=(args.command,))
     if args.command == "train":
         from bot.training import ensure_model
 

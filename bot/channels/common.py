@@ -326,13 +326,18 @@ class WebhookInput(InputChannel):
             return response.json({"error": "busy, retry later"}, status=503, headers={"Retry-After": "5"})
         item_id = None
         if incoming.delivery_id:
-            if self.inbox is not None:
-                item_id = await asyncio.to_thread(
-                    self.inbox.accept, self.name(), incoming.delivery_id, raw.decode("utf-8", "replace")
-                )
-                fresh = item_id is not None
-            else:
-                fresh = await asyncio.to_thread(self.deliveries.claim, self.name(), incoming.delivery_id)
+            try:
+                if self.inbox is not None:
+                    item_id = await asyncio.to_thread(
+                        self.inbox.accept, self.name(), incoming.delivery_id, raw.decode("utf-8", "replace")
+                    )
+                    fresh = item_id is not None
+                else:
+                    fresh = await asyncio.to_thread(self.deliveries.claim, self.name(), incoming.delivery_id)
+            except Exception as error:  # database away: not accepted, the messenger retries
+                logger.warning("%s: could not record delivery %s (%s); answered 503",
+                               self.name(), incoming.delivery_id, error.__class__.__name__)
+                return response.json({"error": "busy, retry later"}, status=503, headers={"Retry-After": "5"})
             if not fresh:
                 logger.info("%s: duplicate delivery %s ignored", self.name(), incoming.delivery_id)
                 return response.json({"status": "duplicate"})

@@ -156,3 +156,16 @@ def test_the_body_is_forgotten_once_done_and_a_poison_delivery_is_given_up(sessi
         rows = {row.id: row for row in session.query(WebhookInboxItem)}
     assert rows[done].payload is None and rows[done].status == "done"
     assert rows[poison].status == "failed" and rows[poison].payload is None
+
+
+async def test_when_the_database_is_away_the_delivery_is_refused_with_503(tmp_path):
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import sessionmaker
+
+    channel = FakeChannel(session_factory(f"sqlite:///{tmp_path / 'ok.sqlite3'}"))
+    unreachable = create_engine("postgresql+psycopg2://postgres@127.0.0.1:9/none", connect_args={"connect_timeout": 1})
+    channel.deliveries._sessions = sessionmaker(unreachable, future=True)
+    assistant = Assistant()
+    assert status_of(await channel.receive(Request({"id": 1, "chat": 1, "text": "a"}), assistant))[0] == 503
+    await settle(channel)
+    assert assistant.got == []

@@ -352,12 +352,29 @@ class WebhookInput(InputChannel):
 
     async def _handle_and_finish(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                                  item_id: Optional[int]) -> None:
-        await self.handle(incoming, on_new_message)
+        renewer = None
+        if item_id is not None and self.inbox is not None:
+            renewer = asyncio.ensure_future(self._keep_leased(item_id))
+        try:
+            await self.handle(incoming, on_new_message)
+        finally:
+            if renewer is not None:
+                renewer.cancel()
         if item_id is not None and self.inbox is not None:
             try:
                 await asyncio.to_thread(self.inbox.finish, item_id)
             except Exception:  # the lease runs out and a server handles it again
                 logger.exception("%s: could not mark delivery %s done", self.name(), incoming.delivery_id)
+
+    async def _keep_leased(self, item_id: int) -> None:
+        """While a delivery is handled, keep other servers from taking it over."""
+        every = max(0.1, self.inbox.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(self.inbox.renew, item_id)
+            except Exception:
+                logger.warning("%s: could not renew the lease of inbox item %s", self.name(), item_id, exc_info=True)
 
     async def drain(self) -> None:
         """Stop taking deliveries and let those in flight finish (bounded)."""
@@ -385,6 +402,11 @@ class WebhookInput(InputChannel):
                 incoming = self.parse(json.loads(payload))
             except (ValueError, MalformedDelivery):
                 await asyncio.to_thread(self.inbox.finish, item_id, "failed")
+                continue
+            conversation = conversation_id(self.name(), incoming.sender)
+            if incoming.delivery_id and await asyncio.to_thread(self.inbox.in_tracker, conversation, incoming.delivery_id):
+                logger.info("%s: delivery %s was answered before its server stopped", self.name(), incoming.delivery_id)
+                await asyncio.to_thread(self.inbox.finish, item_id)
                 continue
             logger.info("%s: replaying delivery %s left by a stopped server", self.name(), incoming.delivery_id)
             self._start(incoming, on_new_message, item_id)

@@ -2,14 +2,18 @@
 
 On with REDIS_URL (several Rasa servers share the conversations). Accepting a
 delivery stores its de-duplication row and its raw body in one transaction,
-leased to the accepting server for WEBHOOK_LEASE_SECONDS; the server clears
-the body once the delivery is handled. Every live server looks for deliveries
+leased to the accepting server for WEBHOOK_LEASE_SECONDS (renewed while it
+is being handled); the server clears the body once the delivery is handled. Every live server looks for deliveries
 whose lease ran out (their server died or was stopped mid-way) and handles
-them again, claiming each with a conditional UPDATE so only one does. A
-delivery that failed WEBHOOK_MAX_ATTEMPTS times is given up (and logged).
+them again, claiming each with a conditional UPDATE so only one does. Before
+replaying, the conversation's tracker in Redis is checked for the delivery's
+id (channels put it in the message metadata, Rasa keeps it on the `user`
+event): a delivery the dead server had answered and saved is not answered
+again. A delivery that failed WEBHOOK_MAX_ATTEMPTS times is given up.
 """
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta, timezone
 from typing import List, Mapping, Optional, Tuple
@@ -70,6 +74,16 @@ class Inbox:
             )
             session.commit()
 
+    def renew(self, item_id: int) -> None:
+        """Extend the lease of a delivery still being handled (e.g. waiting for the conversation's lock)."""
+        with self._sessions() as session:
+            session.execute(
+                update(WebhookInboxItem)
+                .where(WebhookInboxItem.id == item_id, WebhookInboxItem.status == PENDING)
+                .values(lease_until=datetime.now(timezone.utc) + self.lease)
+            )
+            session.commit()
+
     def claim_expired(self, channel: str, limit: int = 20) -> List[Tuple[int, str]]:
         """Deliveries of `channel` whose server did not finish them, now leased to us."""
         now = datetime.now(timezone.utc)
@@ -114,6 +128,20 @@ class Inbox:
             )
             session.commit()
             return result.rowcount or 0
+
+    def in_tracker(self, conversation: str, delivery_id: str) -> bool:
+        """Whether Rasa already saved this delivery's message in the shared tracker."""
+        from bot.tracker_store import key_prefix_from, redis_client
+
+        url = os.environ.get("REDIS_URL", "").strip()
+        if not url:
+            return False
+        client = redis_client(url)
+        try:
+            stored = client.get(f"{key_prefix_from(None)}:tracker:{conversation}")
+        finally:
+            client.close()
+        return stored is not None and json.dumps({"delivery_id": delivery_id})[1:-1].encode() in stored
 
     def pending(self) -> int:
         with self._sessions() as session:

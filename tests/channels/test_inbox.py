@@ -169,3 +169,39 @@ async def test_when_the_database_is_away_the_delivery_is_refused_with_503(tmp_pa
     assert status_of(await channel.receive(Request({"id": 1, "chat": 1, "text": "a"}), assistant))[0] == 503
     await settle(channel)
     assert assistant.got == []
+
+
+async def test_a_delivery_already_saved_in_the_shared_tracker_is_not_answered_again(sessions, monkeypatch):
+    from tests.services import redis_prefix
+
+    with redis_prefix() as (url, prefix):
+        monkeypatch.setenv("REDIS_URL", url)
+        monkeypatch.setenv("REDIS_KEY_PREFIX", prefix)
+        monkeypatch.setenv("WEBHOOK_LEASE_SECONDS", "0")
+        dying, live = FakeChannel(sessions), FakeChannel(sessions)
+        await dying.receive(Request({"id": 77, "chat": 4, "text": "da tra loi"}), Assistant(hold=True))
+        for task in list(dying._tasks):
+            task.cancel()
+        # what Rasa saved before the server died: the user event with the delivery's metadata
+        saved = {"events": [{"event": "user", "text": "da tra loi", "metadata": {"delivery_id": "77"}}]}
+        import redis
+
+        redis.Redis.from_url(url).set(f"{prefix}:tracker:fake:4", json.dumps(saved))
+        assistant = Assistant()
+        await live.replay_expired(assistant)
+        await settle(live)
+        assert assistant.got == [] and live.inbox.pending() == 0
+
+
+async def test_a_slow_delivery_keeps_its_lease_and_is_not_taken_over(sessions, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    monkeypatch.setenv("WEBHOOK_LEASE_SECONDS", "0.3")
+    slow_server, other = FakeChannel(sessions), FakeChannel(sessions)
+    slow = Assistant(hold=True)  # e.g. waiting for the conversation's lock
+    await slow_server.receive(Request({"id": 8, "chat": 2, "text": "cham"}), slow)
+    for _ in range(4):
+        await asyncio.sleep(0.3)
+        assert await other.replay_expired(Assistant()) == 0
+    slow.release.set()
+    await settle(slow_server)
+    assert slow.got == [("fake:2", "cham")] and slow_server.inbox.pending() == 0

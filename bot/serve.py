@@ -79,7 +79,8 @@ def render_credentials(env: Mapping[str, str], source: Path = PROJECT_ROOT / "cr
     enabled = {key: value for key, value in channels.items() if channel_enabled(key, env)}
     for key in channels:
         logger.info("Channel %s: %s", key, "on" if key in enabled else "off (its variables are not set)")
-    target = PROJECT_ROOT / "var" / "run" / "credentials.yml"
+    # one file per deployment (RASA_PORT): two deployments of one checkout must not share it
+    target = PROJECT_ROOT / "var" / "run" / f"credentials-{env.get('RASA_PORT', '5005')}.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(enabled, allow_unicode=True), encoding="utf-8")
     return target
@@ -98,7 +99,7 @@ def render_endpoints(settings: Settings, source: Path = PROJECT_ROOT / "endpoint
         missing = text[text.index("${"):].split("}", 1)[0] + "}"
         raise ValueError(f"endpoints.yml uses {missing}, which is not set")
     text = shared_engines.render(text, env)
-    target = PROJECT_ROOT / "var" / "run" / "endpoints.yml"
+    target = PROJECT_ROOT / "var" / "run" / f"endpoints-{settings.rasa_port}.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(text, encoding="utf-8")
     return target

@@ -59,12 +59,15 @@ async def resident(session, url, name, questions, stop_at, warm_until, latencies
             async with session.post(url, json={"sender": name, "message": text},
                                     timeout=aiohttp.ClientTimeout(total=TIMEOUT)) as answer:
                 body = await answer.json() if answer.status == 200 else None
-                ok = answer.status == 200
-        except (aiohttp.ClientError, asyncio.TimeoutError):
-            ok, body = False, None
+                ok, kind = answer.status == 200, str(answer.status)
+        except (aiohttp.ClientError, asyncio.TimeoutError) as error:
+            ok, body, kind = False, None, error.__class__.__name__
         took = time.monotonic() - started
         if started >= warm_until and time.monotonic() <= stop_at + TIMEOUT:
-            (latencies if ok else errors).append(took)
+            if ok:
+                latencies.append(took)
+            else:
+                errors.append(kind)
         buttons = [b["payload"] for m in (body or []) for b in m.get("buttons", [])
                    if b.get("payload", "").startswith("/journey_choose") or b.get("payload") == "/journey_next"]
         await asyncio.sleep(rng.uniform(0.3, 1.5))
@@ -73,7 +76,7 @@ async def resident(session, url, name, questions, stop_at, warm_until, latencies
 async def drive(port, residents, seconds, questions, seed):
     url = f"http://127.0.0.1:{port}/webhooks/rest/webhook"
     latencies: List[float] = []
-    errors: List[float] = []
+    errors: List[str] = []
     now = time.monotonic()
     warm_until, stop_at = now + WARM_UP_SECONDS, now + WARM_UP_SECONDS + seconds
     connector = aiohttp.TCPConnector(limit=residents + 10)
@@ -85,6 +88,7 @@ async def drive(port, residents, seconds, questions, seed):
         ])
     return {
         "messages": len(latencies), "errors": len(errors), "msg_per_s": len(latencies) / seconds,
+        "error_kinds": {kind: errors.count(kind) for kind in sorted(set(errors))},
         "p50": percentile(latencies, 0.5), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
     }
 

@@ -1,6 +1,9 @@
 """`ask_community_team` and a commune named outside the hand-off: the team's
-contact from the directory (bot/directory.py), or the general answer with a
+contact from the directory (bot/directory/teams.py), or the general answer with a
 way to find one's team.
+
+Sample rows of the directory ([MẪU], the shipped example) are never shown:
+with only those, the resident is sent to the commune People's Committee.
 
 Which commune: the `commune` entity (a button), else a commune named in the
 text, else (for a question, not for a named commune) the `commune` slot left
@@ -37,7 +40,7 @@ class ActionCommunityTeam(Action):
         return "action_community_team"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        directory = default_directory()
+        directory = default_directory().for_residents()
         message = tracker.latest_message or {}
         intent = (message.get("intent") or {}).get("name")
         named = next(tracker.get_latest_entity_values("commune"), None)

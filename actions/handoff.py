@@ -9,6 +9,9 @@ fails, the resident gets the team's contact from the directory.
 from __future__ import annotations
 
 import json
+import logging
+import os
+from datetime import timedelta
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -18,6 +21,7 @@ from rasa_sdk.types import DomainDict
 
 from actions.journey import open_journey, say, state_of
 from bot.db.engine import session_factory
+from bot.db.models import utcnow
 from bot.directory import Directory, Team, default_directory, in_sentence
 from bot.handoff.relay import end_button
 from bot.handoff.residents import WEB_CHANNEL
@@ -114,12 +118,27 @@ def recent_messages(tracker: Tracker, limit: int = RECENT_MESSAGES) -> List[str]
     return typed[-limit:]
 
 
+def group_is_flooded(tickets: TicketStore, chat_id: int) -> bool:
+    """HANDOFF_MAX_TICKETS_PER_GROUP_HOUR (default 30) new tickets in the last hour: no more posts
+    to that group for now (a loop of fake residents cannot bury a team's group)."""
+    try:
+        limit = int(os.environ.get("HANDOFF_MAX_TICKETS_PER_GROUP_HOUR", "") or 30)
+    except ValueError:
+        limit = 30
+    if tickets.opened_for_group(chat_id, utcnow() - timedelta(hours=1)) < limit:
+        return False
+    logging.getLogger(__name__).warning("hand-off: group %s had %s new tickets this hour; no more posts", chat_id, limit)
+    return True
+
+
 async def open_ticket(tracker: Tracker, team: Optional[Team]) -> bool:
     """Open a ticket and post it to the team's group; False when that is not possible."""
     chat = team_chat()
     chat_id = (team.telegram_chat_id if team is not None else None) or fallback_chat_id()
     if chat is None or chat_id is None:
         return False
+    if chat.tickets.active_for(tracker.sender_id) is None and group_is_flooded(chat.tickets, chat_id):
+        return False  # the resident gets the team's contact instead
     channel = tracker.get_latest_input_channel() or WEB_CHANNEL
     ticket, new = chat.tickets.open(channel, tracker.sender_id, team.commune if team else None, chat_id)
     if not new:

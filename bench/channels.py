@@ -197,7 +197,7 @@ def rasa_pid(serve_pid: int) -> Optional[int]:
             cmdline = (child / "cmdline").read_bytes().split(b"\0")
         except OSError:
             continue
-        if f"PPid:\t{serve_pid}\n" in status and b"rasa" in cmdline and b"run" in cmdline:
+        if f"PPid:\t{serve_pid}\n" in status and {b"rasa", b"bot.rasa_server"} & set(cmdline) and b"run" in cmdline:
             return int(child.name)
     return None
 

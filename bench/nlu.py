@@ -15,6 +15,13 @@ FallbackClassifier threshold on our model's raw confidences.
 
 Both pipelines run in the same invocation, so the gain is a ratio measured on
 the same machine at the same time.
+
+Issue 14 figures, per pipeline: the scam guard on tests/scam_holdout.yml
+(recall on scams, false alarms on look-alikes, for the whole model and for the
+always-on core alone), long messages (25 words or more) of the held-out set on
+their own, and the topics added in issue 14. `--model NAME=PATH` evaluates an
+already trained model instead of training one (e.g. main's model, for the
+"before" column).
 """
 from __future__ import annotations
 
@@ -41,6 +48,11 @@ from bot.text_variants import variants  # noqa: E402
 FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 PIPELINES = {"ours": ROOT / "config.yml", "stock": ROOT / "bench" / "stock_config.yml"}
+SCAM_HOLDOUT = ROOT / "tests" / "scam_holdout.yml"
+SCAM_INTENT = "report_scam"
+NOT_SCAM = "not_scam"
+LONG_WORDS = 25
+NEW_TOPICS = ["ask_vneid_social_account", "ask_social_pension", "ask_otp_problem", "ask_app_locked", "ask_lost_card"]
 
 
 def read_holdout(path: Path) -> List[Tuple[str, str]]:
@@ -168,6 +180,74 @@ def threshold_sweep(rows: List[Dict[str, Any]]) -> List[Dict[str, float]]:
     return sweep
 
 
+def write_scam_holdout_as_nlu(path: Path, out: Path) -> Path:
+    """tests/scam_holdout.yml as an NLU file the evaluator reads (look-alikes as `not_scam`)."""
+    import yaml
+
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    blocks = [
+        {"intent": intent, "examples": "".join(f"- {text}\n" for text in data[key])}
+        for key, intent in (("scam", SCAM_INTENT), ("lookalike", NOT_SCAM))
+    ]
+    out.write_text(yaml.safe_dump({"nlu": blocks}, allow_unicode=True), encoding="utf-8")
+    return out
+
+
+def scam_figures(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Recall on scams and false alarms on look-alikes: the model, and the always-on core alone."""
+    from bot.nlu.scam_detector import default_detector
+
+    scams = [r for r in rows if r["expected"] == SCAM_INTENT]
+    lookalikes = [r for r in rows if r["expected"] == NOT_SCAM]
+    core = default_detector()
+    return {
+        "scams": len(scams),
+        "lookalikes": len(lookalikes),
+        "recall": sum(r["predicted"] == SCAM_INTENT for r in scams) / max(1, len(scams)),
+        "false_alarms": sum(r["predicted"] == SCAM_INTENT for r in lookalikes),
+        "core_recall": sum(core.reason(r["text"]) is not None for r in scams) / max(1, len(scams)),
+        "core_false_alarms": sum(core.reason(r["text"]) is not None for r in lookalikes),
+        "missed": [r["text"] for r in scams if r["predicted"] != SCAM_INTENT],
+        "alarms": [f"{r['text']} -> {r['predicted']}" for r in lookalikes if r["predicted"] == SCAM_INTENT],
+    }
+
+
+def is_long(text: str) -> bool:
+    return len(text.split()) >= LONG_WORDS
+
+
+def subset_figures(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
+    """Accuracy on long messages, and on the topics added in issue 14."""
+    subsets = {
+        f"long (>= {LONG_WORDS} words)": [r for r in rows if is_long(r["text"])],
+        "short": [r for r in rows if not is_long(r["text"])],
+        "new topics": [r for r in rows if r["expected"] in NEW_TOPICS],
+    }
+    return {
+        name: {"n": len(items), "accuracy": sum(is_correct(r["expected"], r["predicted"]) for r in items) / len(items)}
+        for name, items in subsets.items()
+        if items
+    }
+
+
+def print_issue14_report(results: Dict[str, Dict[str, Any]]) -> None:
+    names = list(results)
+    print("\nScam guard on tests/scam_holdout.yml, long messages and new topics")
+    header = f"{'metric':32}" + "".join(f"{n:>14}" for n in names)
+    print(header)
+    print("-" * len(header))
+    first = results[names[0]]
+    for key in ["recall", "false_alarms", "core_recall", "core_false_alarms"]:
+        label = f"scam {key} (n={first['scam'][('scams' if 'recall' in key else 'lookalikes')]})"
+        print(f"{label:32}" + "".join(f"{results[n]['scam'][key]:>14.3f}" for n in names))
+    for subset, figures in first["subsets"].items():
+        label = f"accuracy {subset} (n={figures['n']})"
+        print(f"{label:32}" + "".join(f"{results[n]['subsets'].get(subset, {}).get('accuracy', 0):>14.3f}" for n in names))
+    for name in names:
+        print(f"\nscams missed ({name}): " + "; ".join(results[name]["scam"]["missed"]) or "none")
+        print(f"false alarms ({name}): " + ("; ".join(results[name]["scam"]["alarms"]) or "none"))
+
+
 def print_report(results: Dict[str, Dict[str, Any]], sweep: List[Dict[str, float]]) -> None:
     names = list(results)
     print("\nNLU benchmark on tests/nlu_holdout.yml")
@@ -204,12 +284,23 @@ def print_report(results: Dict[str, Dict[str, Any]], sweep: List[Dict[str, float
         )
 
 
+def add_issue14_figures(result: Dict[str, Any], scam_holdout: Path, work: Path, name: str, env: Dict[str, str]) -> None:
+    """Scam guard figures (a second evaluation, on the scam held-out file) and the subsets."""
+    scam_file = write_scam_holdout_as_nlu(scam_holdout, work / f"{name}-scam-holdout.yml")
+    scam = evaluate_in_child(result["model"], scam_file, work / f"{name}-scam.json", env)
+    result["scam"] = scam_figures(scam["rows"])
+    result["subsets"] = subset_figures(result["rows"])
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--holdout", type=Path, default=ROOT / "tests" / "nlu_holdout.yml")
     parser.add_argument("--json", type=Path, help="write all figures as JSON here")
     parser.add_argument("--only", choices=sorted(PIPELINES), action="append", help="benchmark only these")
     parser.add_argument("--evaluate", metavar="MODEL", help=argparse.SUPPRESS)
+    parser.add_argument("--model", action="append", default=[], metavar="NAME=PATH",
+                        help="evaluate this trained model instead of training (repeatable)")
+    parser.add_argument("--scam-holdout", type=Path, default=SCAM_HOLDOUT)
     args = parser.parse_args()
 
     if args.evaluate:
@@ -220,15 +311,21 @@ def main() -> int:
     results: Dict[str, Dict[str, Any]] = {}
     with tempfile.TemporaryDirectory(prefix="nlu-bench-") as tmp:
         work = Path(tmp)
-        for name in args.only or list(PIPELINES):
-            print(f"== training {name} pipeline ({PIPELINES[name].relative_to(ROOT)})", flush=True)
-            result = train(name, PIPELINES[name], work, env)
+        given = dict(spec.split("=", 1) for spec in args.model)
+        for name in list(given) or args.only or list(PIPELINES):
+            if name in given:
+                result = {"model": given[name], "train_seconds": 0.0, "train_peak_rss_mib": 0.0}
+            else:
+                print(f"== training {name} pipeline ({PIPELINES[name].relative_to(ROOT)})", flush=True)
+                result = train(name, PIPELINES[name], work, env)
             print(f"== evaluating {name}", flush=True)
             result.update(evaluate_in_child(result["model"], args.holdout, work / f"{name}.json", env))
             result["summary"] = summarize(result["rows"])
+            add_issue14_figures(result, args.scam_holdout, work, name, env)
             results[name] = result
     sweep = threshold_sweep(results[next(iter(results))]["rows"])
     print_report(results, sweep)
+    print_issue14_report(results)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         payload = {n: {k: v for k, v in r.items() if k != "model"} for n, r in results.items()}

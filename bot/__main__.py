@@ -32,13 +32,16 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands.add_parser(
         "questionlog-consumer", help="write the question log from RabbitMQ (RABBITMQ_URL); run one or more"
     )
-    from bot.directory_cli import add_arguments as directory_arguments
+    from bot.directory.cli import add_arguments as directory_arguments
 
     directory_arguments(commands.add_parser("directory", help="import/export the team directory (CSV)"))
     args = parser.parse_args(argv)
 
     load_env_file()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from bot.log_safety import protect_logs
+
+    protect_logs()  # no bot token (httpx logs request URLs) in any log
 
     if args.command == "serve":
         from bot.serve import serve
@@ -86,7 +89,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
         return run_consumer()
     if args.command == "directory":
-        from bot.directory_cli import run as run_directory
+        from bot.directory.cli import run as run_directory
 
         return run_directory(args)
     parser.error(f"unknown command {args.command}")

@@ -26,6 +26,7 @@ from typing import Dict, List, Mapping, Optional, Sequence
 
 import yaml
 
+from bot.action_server import resolve_token
 from bot.channels import channel_enabled
 from bot.db.engine import database_url, engine_for
 from bot.scale import endpoints as shared_engines
@@ -39,6 +40,7 @@ STOP_GRACE_SECONDS = 15
 READY_TIMEOUT_SECONDS = 300
 RESTART_LIMIT = 5  # restarts of one service within RESTART_WINDOW_SECONDS before serve gives up
 RESTART_WINDOW_SECONDS = 300
+MAX_BODY_BYTES = 1024 * 1024
 
 
 @dataclass
@@ -59,6 +61,11 @@ def child_environment(settings: Settings) -> Dict[str, str]:
         WEB_PORT=str(settings.web_port),
         RASA_URL=settings.rasa_url,
         PYTHONUNBUFFERED="1",
+        # the action server: loopback by default, a shared secret with the Rasa server
+        ACTIONS_HOST=env.get("ACTIONS_HOST", "").strip() or "127.0.0.1",
+        ACTIONS_TOKEN=resolve_token(env),
+        # Sanic (Rasa server) refuses bodies over 1 MB with 413 (its default is 100 MB)
+        SANIC_REQUEST_MAX_SIZE=str(MAX_BODY_BYTES),
     )
     if telegram_polling(env) and not env.get("TELEGRAM_WEBHOOK_SECRET", "").strip():
         # The poller hands updates to the webhook; both only need to agree.
@@ -101,6 +108,8 @@ def render_endpoints(settings: Settings, source: Path = PROJECT_ROOT / "endpoint
     text = shared_engines.render(text, env)
     target = PROJECT_ROOT / "var" / "run" / f"endpoints-{settings.rasa_port}.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
+    target.touch(mode=0o600)  # it holds ACTIONS_TOKEN
+    os.chmod(target, 0o600)
     target.write_text(text, encoding="utf-8")
     return target
 
@@ -112,13 +121,13 @@ def services(settings: Settings, model: Path, env: Mapping[str, str]) -> List[Se
     found = [
         Service(
             "actions",
-            [python, "-m", "rasa_sdk", "--actions", "actions", "--port", str(settings.actions_port)],
+            [python, "-m", "bot.action_server"],
             f"http://{local}:{settings.actions_port}/health",
         ),
         Service(
             "rasa",
             [
-                python, "-m", "rasa", "run",
+                python, "-m", "bot.rasa_server", "run",
                 "--model", str(model),
                 "--interface", settings.host,
                 "--port", str(settings.rasa_port),

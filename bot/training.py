@@ -20,7 +20,7 @@ from bot.settings import MODELS_DIR, PROJECT_ROOT
 logger = logging.getLogger(__name__)
 
 MODEL_PREFIX = "tro-ly-so-"
-TRAINING_INPUTS = ("config.yml", "domain", "nlu_data", "bot/nlu")
+TRAINING_INPUTS = ("config.yml", "domain", "nlu_data", "bot/nlu", "bot/policies.py")
 KEEP_MODELS = 3
 
 

@@ -102,6 +102,10 @@ def assistant(tmp_path_factory, fake_telegram, fake_zalo):
         **channel_env(fake_telegram, fake_zalo),
         # an untaken hand-off ticket is reminded after 6 s instead of 15 min (tests/handoff/test_relay_e2e.py)
         "HANDOFF_REMINDER_MINUTES": "0.1",
+        # the shared secret of the action server, known to tests/test_action_server.py
+        "ACTIONS_TOKEN": "actions-token-for-tests",
+        # every hand-off test posts to the same sample groups
+        "HANDOFF_MAX_TICKETS_PER_GROUP_HOUR": "100000",
     }
     running = start_assistant(tmp_path_factory.mktemp("serve"), env)
     yield running

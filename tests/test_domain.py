@@ -120,3 +120,72 @@ def test_key_facts_are_in_the_answers(topic, needles, rules, domain):
     text = " ".join(v["text"] for a in rules[topic] for v in domain.responses[a]).lower()
     for needle in needles:
         assert needle in text, f"{topic}: missing {needle!r}"
+
+
+HUMAN_PAYLOAD = "/request_human"
+CONVERSATIONAL = {"greet", "goodbye", "thank", "affirm", "deny", "request_human", "out_of_scope", "ask_help_menu"}
+MESSAGE_LIMIT = 220
+MESSAGES_PER_ANSWER = 3
+
+
+def test_every_topic_answer_offers_a_person(topics, rules, domain):
+    missing = []
+    for topic in topics:
+        if topic in CONVERSATIONAL:
+            continue
+        last = domain.responses[rules[topic][-1]]
+        if any(HUMAN_PAYLOAD not in [b["payload"] for b in v.get("buttons", [])] for v in last):
+            missing.append(topic)
+    assert not missing
+
+
+def test_no_message_is_over_220_characters(domain):
+    long = [(name, len(v["text"])) for name, v in all_texts(domain) if len(v["text"]) > MESSAGE_LIMIT]
+    assert not long
+
+
+def test_no_answer_sends_more_than_3_messages_at_once(rules):
+    crowded = {intent: len(actions) for intent, actions in rules.items() if len(actions) > MESSAGES_PER_ANSWER}
+    assert not crowded
+
+
+def test_every_journey_step_and_action_text_is_short():
+    import yaml
+
+    from tests.conftest import ROOT
+
+    def strings(node, where):
+        if isinstance(node, dict):
+            for key, value in node.items():
+                yield from strings(value, f"{where}/{key}")
+        elif isinstance(node, list):
+            for index, value in enumerate(node):
+                yield from strings(value, f"{where}[{index}]")
+        elif isinstance(node, str):
+            yield where, node
+
+    files = ["bot/journeys/journeys.yml", "bot/community_team.yml", "bot/prompts.yml"]
+    long = [
+        (where, len(text))
+        for name in files
+        for where, text in strings(yaml.safe_load((ROOT / name).read_text(encoding="utf-8")), name)
+        if len(text) > MESSAGE_LIMIT
+    ]
+    assert not long
+
+
+@pytest.mark.parametrize(
+    "topic, needles",
+    [
+        ("report_scam", ["cúp máy", "vneid", "cài ứng dụng", "phí trước", "khóa thẻ"]),
+        ("ask_vneid_social_account", ["vneid mức 2", "tài khoản hưởng an sinh xã hội", "đứng tên", "ubnd xã"]),
+        ("ask_social_pension", ["75 tuổi", "lương hưu", "ubnd xã", "tài khoản ngân hàng"]),
+        ("ask_otp_problem", ["sóng", "tin nhắn", "số điện thoại", "smart otp", "không đọc"]),
+        ("ask_app_locked", ["quên mật khẩu", "căn cước", "khuôn mặt", "chi nhánh", "không bao giờ hỏi mật khẩu"]),
+        ("ask_lost_card", ["khóa thẻ", "tổng đài", "làm lại thẻ", "người lạ"]),
+    ],
+)
+def test_key_facts_of_the_issue_14_answers(topic, needles, rules, domain):
+    text = " ".join(v["text"] for a in rules[topic] for v in domain.responses[a]).lower()
+    for needle in needles:
+        assert needle in text, f"{topic}: missing {needle!r}"

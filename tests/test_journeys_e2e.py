@@ -127,6 +127,18 @@ def test_back_stop_and_resume_later(assistant):
     expect_step(rest(assistant, who, "tiep tuc"), journey, "get_chip_id", 2)
 
 
+def test_an_old_step_button_of_a_paused_journey_is_an_unforeseen_turn(assistant):
+    """No rule or story covers it: the dialogue's fallback says it did not
+    understand and shows the menu, and the next message is answered as usual."""
+    who = sender("unforeseen")
+    journey = start_and_advance(assistant, who)
+    assert "tạm dừng" in rest(assistant, who, "/journey_stop")[0]["text"]
+    reply = rest(assistant, who, '/journey_choose{"journey_input": "choice:yes"}')
+    assert reply[0]["text"].startswith("Dạ, em chưa hiểu ý")
+    assert len([b for b in reply[-1].get("buttons", [])]) >= 5, reply[-1]  # the topic menu
+    expect_step(rest(assistant, who, "tiep tuc"), journey, "get_chip_id", 2)
+
+
 def test_person_mid_journey_gets_the_commune_team_then_the_journey_back(assistant):
     who = sender("human")
     journey = start_and_advance(assistant, who)

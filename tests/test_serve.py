@@ -127,9 +127,9 @@ def test_rasa_gets_only_the_channels_whose_variables_are_set():
     def channels(env):
         return set(yaml.safe_load(render_credentials(env).read_text(encoding="utf-8")))
 
-    assert channels({}) == {"rest"}
-    assert channels({"TELEGRAM_BOT_TOKEN": "1:x"}) == {"rest", "bot.channels.telegram.TelegramInput"}
-    assert channels({"ZALO_APP_ID": "1"}) == {"rest"}  # the signing secret is needed too
+    assert channels({}) == {"bot.channels.rest.RestInput"}
+    assert channels({"TELEGRAM_BOT_TOKEN": "1:x"}) == {"bot.channels.rest.RestInput", "bot.channels.telegram.TelegramInput"}
+    assert channels({"ZALO_APP_ID": "1"}) == {"bot.channels.rest.RestInput"}  # the signing secret is needed too
     assert channels({"ZALO_APP_ID": "1", "ZALO_OA_SECRET_KEY": "k", "TELEGRAM_BOT_TOKEN": " "}) == {
-        "rest", "bot.channels.zalo.ZaloInput"
+        "bot.channels.rest.RestInput", "bot.channels.zalo.ZaloInput"
     }

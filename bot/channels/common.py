@@ -38,6 +38,7 @@ from bot.db.models import ButtonPayload, ChannelDelivery, OfferedButton
 from bot.handoff.relay import shared_relay
 from bot.handoff.residents import send_message
 from bot.journeys.render import MENU_PAYLOAD
+from bot.log_safety import hashed
 from bot.prompts import section
 
 logger = logging.getLogger(__name__)
@@ -247,7 +248,7 @@ class MessengerOutput(OutputChannel):
         await self.send_text_message(recipient_id, attachment)
 
     async def send_custom_json(self, recipient_id: str, json_message: Dict[str, Any], **kwargs: Any) -> None:
-        logger.warning("%s cannot send custom JSON; dropped a message to %s", self.name(), recipient_id)
+        logger.warning("%s cannot send custom JSON; dropped a message to %s", self.name(), hashed(recipient_id))
 
 
 class WebhookInput(InputChannel):
@@ -264,6 +265,10 @@ class WebhookInput(InputChannel):
         self._replayer: Optional[asyncio.Task] = None
 
     # -- what each channel supplies ---------------------------------------
+    def authentic_headers(self, request: Request) -> bool:
+        """What the headers alone can tell, checked before the body is parsed."""
+        return True
+
     def authentic(self, request: Request, raw: bytes, data: Any) -> bool:
         raise NotImplementedError
 
@@ -305,9 +310,12 @@ class WebhookInput(InputChannel):
 
     async def receive(self, request: Request, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> HTTPResponse:
         raw = request.body or b""
+        if not self.authentic_headers(request):  # a stranger's body is never parsed
+            logger.warning("%s: refused a request with a missing or wrong signature", self.name())
+            return json_error(403, "forbidden")
         try:
             data: Any = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             data = None
         if not self.authentic(request, raw, data):
             logger.warning("%s: refused a request with a missing or wrong signature", self.name())

@@ -6,16 +6,18 @@ Each messenger input channel registers its output here when Rasa creates it.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional
+from typing import TYPE_CHECKING, Dict, Optional
 
-from rasa.core.channels.channel import OutputChannel
+if TYPE_CHECKING:  # Rasa is only imported by the Rasa server itself
+    from rasa.core.channels.channel import OutputChannel
 
-_outputs: Dict[str, OutputChannel] = {}
+
+_outputs: Dict[str, "OutputChannel"] = {}
 
 
-def register(output: OutputChannel) -> None:
+def register(output: "OutputChannel") -> None:
     _outputs[output.name()] = output
 
 
-def output_for(channel: str) -> Optional[OutputChannel]:
+def output_for(channel: str) -> Optional["OutputChannel"]:
     return _outputs.get(channel)

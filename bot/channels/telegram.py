@@ -42,6 +42,7 @@ from bot.channels.common import (
 from bot.channels import registry
 from bot.channels.telegram_bot import BotHandle, TelegramConfig, build_bot
 from bot.db.engine import session_factory
+from bot.log_safety import hashed
 from bot.handoff.relay import reminder_after
 from bot.scale.once import first_to_claim
 from bot.handoff.team_chat import parse_callback
@@ -115,22 +116,22 @@ class TelegramOutput(MessengerOutput):
                 await send()
                 return
             except Forbidden:
-                logger.info("telegram: %s blocked the bot; message dropped", recipient_id)
+                logger.info("telegram: %s blocked the bot; message dropped", hashed(recipient_id))
                 return
             except RetryAfter as error:  # still limited after the rate limiter's retries
-                logger.error("telegram: flood limit for %s, message dropped: %s", recipient_id, error)
+                logger.error("telegram: flood limit for %s, message dropped: %s", hashed(recipient_id), error)
                 return
             except TimedOut:
                 # Telegram may have delivered it: a retry could send it twice.
-                logger.error("telegram: sending to %s timed out; not retried", recipient_id)
+                logger.error("telegram: sending to %s timed out; not retried", hashed(recipient_id))
                 return
             except NetworkError as error:
                 if attempt == NETWORK_RETRIES:
-                    logger.error("telegram: sending to %s failed: %s", recipient_id, error)
+                    logger.error("telegram: sending to %s failed: %s", hashed(recipient_id), error)
                     return
                 await asyncio.sleep(0.5 * 2 ** attempt)
             except TelegramError as error:
-                logger.error("telegram: sending to %s refused: %s", recipient_id, error)
+                logger.error("telegram: sending to %s refused: %s", hashed(recipient_id), error)
                 return
 
 
@@ -163,9 +164,12 @@ class TelegramInput(WebhookInput):
     def get_output_channel(self) -> OutputChannel:
         return self.output
 
-    def authentic(self, request: Request, raw: bytes, data: Any) -> bool:
+    def authentic_headers(self, request: Request) -> bool:
         given = request.headers.get(SECRET_HEADER, "")
         return bool(self.config.secret) and hmac.compare_digest(given.encode(), self.config.secret.encode())
+
+    def authentic(self, request: Request, raw: bytes, data: Any) -> bool:
+        return self.authentic_headers(request)
 
     async def on_server_start(self) -> None:
         if self._reminders is None and self.relay.team_chat is not None:
@@ -256,7 +260,7 @@ class TelegramInput(WebhookInput):
 
         async def run() -> None:
             act = self.relay.take if verb == "take" else self.relay.close
-            await self._answer_callback(query.id, await act(ticket_id, member))
+            await self._answer_callback(query.id, await act(ticket_id, member, chat_id))
 
         return Incoming(SERVICE, str(chat_id), delivery_id=delivery, run=run)
 

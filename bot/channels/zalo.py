@@ -19,6 +19,7 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import time
 from dataclasses import dataclass
 from typing import Any, Dict, List, Mapping, Optional
@@ -46,6 +47,7 @@ logger = logging.getLogger(__name__)
 CHANNEL = "zalo"
 SIGNATURE_HEADER = "X-ZEvent-Signature"
 MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
+TIMESTAMP = re.compile(r"^[0-9]{1,16}$")  # ASCII digits only: str.isdigit() takes "²" and "١"
 MESSAGE_LIMIT = 2000
 BUTTON_TITLE_LIMIT = 100
 BUTTON_PAYLOAD_LIMIT = 1000
@@ -150,14 +152,17 @@ class ZaloInput(WebhookInput):
     def get_output_channel(self) -> OutputChannel:
         return self.output
 
+    def authentic_headers(self, request: Request) -> bool:
+        return request.headers.get(SIGNATURE_HEADER, "").strip().startswith("mac=")
+
     def authentic(self, request: Request, raw: bytes, data: Any) -> bool:
         header = request.headers.get(SIGNATURE_HEADER, "").strip()
         if not header.startswith("mac="):
             return False
         if not isinstance(data, dict):
-            return True  # cannot be checked; refused as malformed JSON (400) next
+            return False  # a signed body is always a JSON object: a broken one is not Zalo's
         timestamp = str(data.get("timestamp", ""))
-        if str(data.get("app_id", "")) != self.config.app_id or not timestamp.isdigit():
+        if str(data.get("app_id", "")) != self.config.app_id or not TIMESTAMP.match(timestamp):
             return False
         if abs(time.time() * 1000 - int(timestamp)) > MAX_CLOCK_SKEW_MS:
             logger.warning("zalo: refused a delivery with a stale timestamp %s", timestamp)

@@ -22,6 +22,7 @@ import aiohttp
 from sqlalchemy.orm import sessionmaker
 
 from bot.db.models import ChannelToken
+from bot.log_safety import hashed
 
 logger = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class ZaloClient:
                 answer = await self._post_message(body, token)
             except Transient as error:
                 if attempts > TRANSIENT_RETRIES:
-                    logger.error("zalo: giving up sending to %s after %d attempts: %s", user_id, attempts, error)
+                    logger.error("zalo: giving up sending to %s after %d attempts: %s", hashed(user_id), attempts, error)
                     return SendResult(False, message=str(error), attempts=attempts)
                 await asyncio.sleep(BACKOFF_SECONDS * 2 ** (attempts - 1))
                 continue
@@ -131,9 +132,9 @@ class ZaloClient:
                 await asyncio.sleep(BACKOFF_SECONDS * 2 ** (attempts - 1))
                 continue
             if code in UNREACHABLE_USER_ERRORS:
-                logger.warning("zalo: cannot message %s now (error %s: %s); not retried", user_id, code, text)
+                logger.warning("zalo: cannot message %s now (error %s: %s); not retried", hashed(user_id), code, text)
             else:
-                logger.error("zalo: sending to %s failed (error %s: %s)", user_id, code, text)
+                logger.error("zalo: sending to %s failed (error %s: %s)", hashed(user_id), code, text)
             return SendResult(False, code, text, attempts)
 
     async def _post_message(self, body: Dict[str, Any], token: str) -> Dict[str, Any]:

@@ -228,7 +228,7 @@ class Team(Base):
     """A commune's or ward's community digital technology team (the team directory).
 
     Imported from CSV with `python -m bot directory import FILE` (all rows or
-    none). `commune_key` is the folded name without "xã/phường" (bot/directory.py),
+    none). `commune_key` is the folded name without "xã/phường" (bot/directory/teams.py),
     so "tan lap", "Xã Tân Lập" and "tân lập" find the same team.
     """
 

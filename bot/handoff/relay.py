@@ -31,7 +31,7 @@ from bot.handoff.team_chat import TeamChat, texts
 from bot.handoff.tickets import RESIDENT, Ticket, TicketStore
 from bot.journeys.render import MENU_PAYLOAD
 from bot.nlu.normalizer import normalize
-from bot.nlu.scam_guard import default_detector
+from bot.nlu.scam_detector import default_detector
 
 logger = logging.getLogger(__name__)
 
@@ -129,9 +129,21 @@ class Relay:
         return Outcome(scam, replies)
 
     # -- the team's actions ---------------------------------------------------------
-    async def take(self, ticket_id: int, member: str) -> str:
-        """A team member pressed Nhận; the answer shown to them."""
+    async def _foreign(self, ticket_id: int, chat_id: Optional[int]) -> bool:
+        """A button pressed in another group than the one the ticket was posted to."""
+        if chat_id is None:
+            return False
+        ticket = await asyncio.to_thread(self.tickets.get, ticket_id)
+        if ticket is not None and ticket.team_chat_id == chat_id:
+            return False
+        logger.warning("hand-off: a button of ticket #%s pressed outside its group; ignored", ticket_id)
+        return True
+
+    async def take(self, ticket_id: int, member: str, chat_id: Optional[int] = None) -> str:
+        """A team member pressed Nhận (in group `chat_id`); the answer shown to them."""
         prompts = texts()
+        if await self._foreign(ticket_id, chat_id):
+            return prompts["no_ticket"].format(id=ticket_id)
         ticket, changed = await asyncio.to_thread(self.tickets.take, ticket_id, member)
         if ticket is None:
             return prompts["no_ticket"].format(id=ticket_id)
@@ -148,8 +160,10 @@ class Relay:
             await self.team_chat.say(ticket, prompts["taken_by"].format(member=member, id=ticket.id))
         await self.residents.send(ticket.channel, ticket.conversation_id, {"text": prompts["taken"].format(member=member)})
 
-    async def close(self, ticket_id: int, member: str) -> str:
+    async def close(self, ticket_id: int, member: str, chat_id: Optional[int] = None) -> str:
         prompts = texts()
+        if await self._foreign(ticket_id, chat_id):
+            return prompts["no_ticket"].format(id=ticket_id)
         ticket, changed = await asyncio.to_thread(self.tickets.close, ticket_id, member)
         if ticket is None:
             return prompts["no_ticket"].format(id=ticket_id)

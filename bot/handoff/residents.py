@@ -8,14 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Dict, List
+from typing import TYPE_CHECKING, Any, Dict, List
 
-from rasa.core.channels.channel import OutputChannel
 from sqlalchemy import select, update
 from sqlalchemy.orm import sessionmaker
 
 from bot.channels import registry
 from bot.db.models import WebOutbox, utcnow
+
+if TYPE_CHECKING:  # Rasa is only imported by the Rasa server itself
+    from rasa.core.channels.channel import OutputChannel
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +53,7 @@ class WebOutboxStore:
             return messages
 
 
-async def send_message(output: OutputChannel, recipient: str, message: Dict[str, Any]) -> None:
+async def send_message(output: "OutputChannel", recipient: str, message: Dict[str, Any]) -> None:
     """One {"text", "buttons"} message through a channel's output."""
     if message.get("buttons"):
         await output.send_text_with_buttons(recipient, message.get("text", ""), message["buttons"])

@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import List, Optional, Tuple
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import String, cast, delete, func, literal, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.db.models import HandoffMessage, HandoffTicket, WebOutbox, as_utc, utcnow
+from bot.db.models import HandoffMessage, HandoffTicket, OfferedButton, WebOutbox, as_utc, utcnow
 
 OPEN, TAKEN, CLOSED = "open", "taken", "closed"
 ACTIVE = (OPEN, TAKEN)
@@ -125,6 +125,14 @@ class TicketStore:
             ).scalars().all()
             return [Ticket.of(row) for row in rows]
 
+    def opened_for_group(self, team_chat_id: int, since: datetime) -> int:
+        """How many tickets were opened for a team group since `since`."""
+        with self._sessions() as session:
+            return session.execute(
+                select(func.count()).select_from(HandoffTicket)
+                .where(HandoffTicket.team_chat_id == team_chat_id, HandoffTicket.opened_at >= since)
+            ).scalar_one()
+
     # -- changing ----------------------------------------------------------------
     def open(self, channel: str, conversation_id: str, commune: Optional[str], team_chat_id: Optional[int]) -> Tuple[Ticket, bool]:
         """A new ticket, or the conversation's active one (False) if it already has one."""
@@ -205,10 +213,28 @@ class TicketStore:
             return (Ticket.of(row) if row else None), changed
 
 
+FORGOTTEN = "forgotten:"
+BUTTON_KEEP = timedelta(hours=48)  # Zalo buttons offered to a resident (their id in clear)
+
+
+def forget_addresses(session: Session, now: Optional[datetime] = None) -> int:
+    """Closed tickets whose rating window ended keep no clear `telegram:<id>`/`zalo:<id>`:
+    the address becomes `forgotten:<ticket id>` (the ticket still counts in the statistics)."""
+    now = now or utcnow()
+    return session.execute(
+        update(HandoffTicket)
+        .where(HandoffTicket.status == CLOSED, HandoffTicket.closed_at < now - RATING_WINDOW,
+               ~HandoffTicket.conversation_id.startswith(FORGOTTEN))
+        .values(conversation_id=literal(FORGOTTEN) + cast(HandoffTicket.id, String))
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
+
+
 def prune(session: Session, cutoff: datetime, now: Optional[datetime] = None) -> int:
-    """Retention (with the question log's): tickets closed before `cutoff` and
-    their group messages; web chat outbox rows fetched a day ago or older than
-    `cutoff`. The caller commits. Returns how many tickets went."""
+    """Retention (with the question log's, hourly): tickets closed before `cutoff` and
+    their group messages; the clear address of tickets past their rating window;
+    Zalo buttons offered more than 48 h ago; web chat outbox rows fetched a day ago
+    or older than `cutoff`. The caller commits. Returns how many tickets went."""
     now = now or utcnow()
     old = select(HandoffTicket.id).where(HandoffTicket.status == CLOSED, HandoffTicket.closed_at < cutoff)
     session.execute(delete(HandoffMessage).where(HandoffMessage.ticket_id.in_(old)).execution_options(synchronize_session=False))
@@ -216,6 +242,10 @@ def prune(session: Session, cutoff: datetime, now: Optional[datetime] = None) ->
         delete(HandoffTicket).where(HandoffTicket.status == CLOSED, HandoffTicket.closed_at < cutoff)
         .execution_options(synchronize_session=False)
     ).rowcount or 0
+    forget_addresses(session, now)
+    session.execute(
+        delete(OfferedButton).where(OfferedButton.offered_at < now - BUTTON_KEEP).execution_options(synchronize_session=False)
+    )
     session.execute(
         delete(WebOutbox).where(or_(WebOutbox.delivered_at < now - OUTBOX_KEEP, WebOutbox.created_at < cutoff))
         .execution_options(synchronize_session=False)

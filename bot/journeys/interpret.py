@@ -9,8 +9,7 @@ from __future__ import annotations
 from typing import Iterable, Optional
 
 from bot.journeys.engine import BACK, CHOICE_PREFIX, INVALID, NEXT, NO, RESUME, STOP, YES, Step
-from bot.nlu.normalizer import nfc_lower
-from bot.nlu.noise_guard import has_words
+from bot.nlu.normalizer import has_words, nfc_lower
 
 NAVIGATION = {"journey_next": NEXT, "journey_back": BACK, "journey_stop": STOP, "journey_resume": RESUME}
 # Never swallowed by a journey: the safety answer and the way to a person win.

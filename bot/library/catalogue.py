@@ -36,6 +36,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from datetime import date
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -44,6 +45,7 @@ from typing import Any, Dict, Iterable, List, Optional, Tuple
 import yaml
 
 from bot.journeys.engine import DEFINITIONS_PATH, Catalogue as JourneyCatalogue, Journey, Step
+from bot.library.sources import last_checked
 from bot.nlu.training_examples import read_examples
 from bot.settings import PROJECT_ROOT
 
@@ -95,6 +97,7 @@ class Entry:
     intent: Optional[str] = None
     journey: Optional[str] = None
     partial: bool = False  # a custom action also speaks in this answer (e.g. a look-up); its words are not here
+    updated: Optional[date] = None  # when the sources of its facts were last checked (bot/library/sources.yml)
 
     @property
     def text(self) -> str:
@@ -423,7 +426,7 @@ def build_catalogue(
             id=intent, topic=members[intent], title=title, messages=messages, kind=TOPIC,
             keywords=examples.get(intent, []) + conditional,
             related=[journey_ids[j] for j, offering in offered_by.items() if intent in offering],
-            intent=intent, partial=read[intent][1],
+            intent=intent, partial=read[intent][1], updated=last_checked(intent),
         ))
 
     topic_order = list(topics)

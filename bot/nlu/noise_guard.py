@@ -19,12 +19,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.message_text import force_intent, typed_text
-from bot.nlu.normalizer import default_normalizer
-
-
-def has_words(text: str) -> bool:
-    """True when the normalised text has at least one token with a letter."""
-    return any(not token.text.isdigit() for token in default_normalizer().tokens(text or ""))
+from bot.nlu.normalizer import has_words
 
 
 @DefaultV1Recipe.register(

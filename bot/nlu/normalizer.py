@@ -154,6 +154,13 @@ def _expansion_table(entries: Mapping[str, str], name: str) -> Dict[str, Tuple[s
         if key in table:
             raise ValueError(f"{name}: {short!r} is the same key as another entry once folded ({key!r})")
         table[key] = tuple(fold_word(w) for w in str(full).split())
+    # A key that is itself a word of the language the table expands to would
+    # rewrite that word everywhere: 'ttin' folds (stretched letters squashed)
+    # to 'tin', and "tin nhắn" became "thông tin nhắn".
+    words = {word for expansion in table.values() for word in expansion}
+    for key, expansion in table.items():
+        if key in words and expansion != (key,):
+            raise ValueError(f"{name}: the key {key!r} is a real word (it appears in an expansion); leave it out")
     return table
 
 
@@ -166,3 +173,8 @@ def default_normalizer() -> TextNormalizer:
 def normalize(text: str) -> str:
     """Normalise ``text`` with the shipped data file."""
     return default_normalizer().normalize(text)
+
+
+def has_words(text: str) -> bool:
+    """True when the normalised text has at least one token with a letter."""
+    return any(not token.text.isdigit() for token in default_normalizer().tokens(text or ""))

@@ -1,19 +1,18 @@
-"""Scam guard: messages about codes, fees first, unlock links or impersonation
-always get the safety answer.
+"""Scam guard: the narrow, always-on core of scam detection.
 
 Placed after the intent classifiers, it sets the intent to ``report_scam`` with
 full confidence when the normalised text matches a pattern of
-``scam_patterns.yml``, so no classifier mistake and no dialogue state can keep
-the safety answer from a resident who mentions an OTP.
+``scam_patterns.yml``: someone asking the resident to give, read, pay, install
+or click, the resident saying they already did, an impersonation or a named
+scheme. A word alone ("OTP", "phí", "link") is not enough: the resident's own
+trouble ("mã OTP không về") is a question for its topic, and the classifier
+(intent ``report_scam``) decides the cases the core does not name.
 """
 from __future__ import annotations
 
-import re
-from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Text
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -21,29 +20,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.training_data.message import Message
 
 from bot.nlu.message_text import force_intent, typed_text
-from bot.nlu.normalizer import normalize
-
-PATTERNS_PATH = Path(__file__).with_name("scam_patterns.yml")
-SCAM_INTENT = "report_scam"
-
-
-class ScamDetector:
-    def __init__(self, patterns: Dict[str, List[str]]) -> None:
-        self._patterns = [(group, re.compile(p)) for group, items in patterns.items() for p in items]
-
-    @classmethod
-    def from_file(cls, path: Path = PATTERNS_PATH) -> "ScamDetector":
-        return cls((yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}).get("patterns") or {})
-
-    def reason(self, text: str) -> Optional[str]:
-        """The pattern group a message matches ('codes_and_secrets', ...), or None."""
-        normalized = normalize(text or "")
-        return next((group for group, pattern in self._patterns if pattern.search(normalized)), None)
-
-
-@lru_cache(maxsize=1)
-def default_detector() -> ScamDetector:
-    return ScamDetector.from_file()
+from bot.nlu.scam_detector import SCAM_INTENT, ScamDetector, default_detector
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)

@@ -57,6 +57,7 @@ PLACEHOLDERS: Dict[str, str] = {kind: f"[{kind}]" for kind in KINDS}
 
 _KEEP = "KEEP"  # a look-alike (amount, date, hotline) that must survive
 _OTP_WEAK = "OTP?"  # "mã": an OTP keyword only if the sentence names an OTP
+_CVV = "CVV"  # the 3-4 digits on a card's back: masked as [THẺ]
 
 # Keywords, written folded (lower case, no diacritics, đ -> d).
 _KEYWORDS: Dict[str, Tuple[str, ...]] = {
@@ -64,7 +65,11 @@ _KEYWORDS: Dict[str, Tuple[str, ...]] = {
         "otp", "ma otp", "smart otp", "smartotp", "xac thuc", "ma xac thuc", "ma xac nhan", "ma pin", "pin",
         "mat khau", "matkhau", "mat ma", "mk", "password", "passwd", "pass", "pw", "passcode", "code",
         "ma bao mat", "ma kich hoat", "ma giao dich", "ma dang nhap",
+        # what a scammer asks for without saying "OTP": "đọc 6 số", "gửi mã vừa nhận"
+        "doc", "doc so", "doc lai", "doc giup", "doc ma", "gui ma", "nhan ma", "ma vua nhan", "tin nhan ma",
+        "so vua nhan", "so gui ve", "ma gui ve", "ma ve may",
     ),
+    _CVV: ("cvv", "cvc", "cvv2", "cvc2", "ma cvv", "ma cvc", "so cvv", "ma bao mat the", "so mat sau", "mat sau the"),
     _OTP_WEAK: ("ma", "ma so"),
     SDT: (
         "sdt", "sdth", "so dt", "dt", "so dien thoai", "dien thoai", "sodienthoai", "dienthoai", "dthoai",
@@ -87,9 +92,9 @@ _KEYWORDS: Dict[str, Tuple[str, ...]] = {
 # Digit counts a keyword can vouch for.
 _RANGES: Dict[str, range] = {
     OTP: range(4, 9), _OTP_WEAK: range(4, 9), SDT: range(8, 12), CCCD: range(9, 13), CMND: range(9, 13),
-    STK: range(6, 20), THE: range(12, 20),
+    STK: range(6, 20), THE: range(12, 20), _CVV: range(3, 5),
 }
-_KIND_ORDER = (OTP, _OTP_WEAK, SDT, CCCD, CMND, STK, THE)
+_KIND_ORDER = (_CVV, OTP, _OTP_WEAK, SDT, CCCD, CMND, STK, THE)
 _BEFORE_WORDS = 6
 _MAX_CHUNKS = 12  # "0 9 1 2 3 4 5 6 7 8" is still a phone number
 _AFTER_WORDS = 4
@@ -97,7 +102,7 @@ _AFTER_WORDS = 4
 _MK_NOT_AFTER = frozenset({"cua", "cho", "voi", "ca", "giup"})
 # A letter word glued in front of digits that still lets them be personal data.
 _GLUE_OK = frozenset(
-    kw for kind in (OTP, SDT, CCCD, CMND, STK, THE) for kw in _KEYWORDS[kind] if " " not in kw
+    kw for kind in (OTP, SDT, CCCD, CMND, STK, THE, _CVV) for kw in _KEYWORDS[kind] if " " not in kw
 ) | {"so"}
 # A word right before an amount ("giá 150.000.000", "số tiền là 123456789").
 _MONEY_BEFORE = frozenset({
@@ -112,6 +117,9 @@ _PROVINCES = frozenset(
     "080 082 083 084 086 087 089 091 092 093 094 095 096".split()
 )
 
+# Zero-width and other invisible characters, dropped before matching.
+_INVISIBLE = frozenset("\u00ad\u180e\u200b\u200c\u200d\u200e\u200f\u2060\u2061\u2062\u2063\u2064\ufeff")
+
 _FOLDED_PLACEHOLDERS = "|".join(
     sorted({re.escape(p.lower().replace("đ", "d").replace("ẻ", "e")) for p in PLACEHOLDERS.values()})
 )
@@ -120,7 +128,10 @@ _EMAIL_RE = re.compile(_EMAIL)
 _TOKEN_RE = re.compile(rf"(?P<ph>{_FOLDED_PLACEHOLDERS})|(?P<email>{_EMAIL})|(?P<num>[0-9]+)|(?P<word>[^\W\d_]+)")
 _SENTENCE_END_RE = re.compile(r"[.!?…]+(?=\s|$)|\n")
 _CLAUSE_END_RE = re.compile(r"[,;()]")
-_GROUP_RE = re.compile(r"(?<![0-9])(?:\(?\+[ \u00a0]?|\()?[0-9]+(?:(?:[ \u00a0.\-]|\)[ \u00a0]?)[0-9]+)*")
+# Chunks of a number are joined by spaces or tabs (one or more), or by one of
+# . - – _ / with optional spaces around it ("0912 - 345 - 678", "0912/345/678").
+_SEP = r"(?:[ \t\u00a0]*[.\-\u2013_/][ \t\u00a0]*|[ \t\u00a0]+|\)[ \t\u00a0]?)"
+_GROUP_RE = re.compile(r"(?<![0-9])(?:\(?\+[ \u00a0]?|\()?[0-9]+(?:" + _SEP + r"[0-9]+)*")
 _CHUNK_RE = re.compile(r"[0-9]+")
 _CURRENCY_AFTER_RE = re.compile(
     r"[ \u00a0]?(?:₫|\$|(?:vnd|vn|dong|d|k|tr|trieu|nghin|ngan|ty|ti|cu|usd|dola|euro|eur|xu)(?![a-z]))"
@@ -186,6 +197,9 @@ def find(text: str) -> List[Masked]:
             spans.append((start, end, OTP))
 
     context = _Context(folded)
+    for start, end, kind in _spelt_numbers(folded, context):
+        if free(start, end):
+            spans.append((start, end, kind))
     for group in _GROUP_RE.finditer(folded):
         if not free(group.start(), group.end()):
             continue
@@ -198,14 +212,18 @@ def find(text: str) -> List[Masked]:
 # --- folding ---------------------------------------------------------------
 
 def _fold(text: str) -> Tuple[str, List[int]]:
-    """Lower case, no diacritics, đ -> d; plus, for each folded char, its index in `text`."""
+    """Lower case, no diacritics, đ -> d, NFKC (full-width digits are digits), invisible
+    characters dropped; plus, for each folded char, its index in `text`."""
     chars: List[str] = []
     index: List[int] = []
     for i, ch in enumerate(text):
+        if ch in _INVISIBLE:
+            continue  # "0912\u200b345678" is one number
         if ch in "đĐ":
             base = "d"
         else:
-            base = "".join(c for c in unicodedata.normalize("NFD", ch) if not unicodedata.combining(c))
+            compat = unicodedata.normalize("NFKC", ch) if not ch.isascii() else ch
+            base = "".join(c for c in unicodedata.normalize("NFD", compat) if not unicodedata.combining(c))
         low = base.lower()
         for c in low if len(low) == len(base) else base:
             chars.append(c)
@@ -324,6 +342,38 @@ def _secret_tokens(text: str, folded: str, index: List[int]) -> List[Tuple[int, 
     return found
 
 
+# --- numbers spelt in words ("không chín một hai ...") ----------------------
+
+_DIGIT_WORDS = {
+    "khong": "0", "mot": "1", "hai": "2", "ba": "3", "bon": "4", "tu": "4", "nam": "5", "lam": "5",
+    "sau": "6", "bay": "7", "tam": "8", "chin": "9",
+}
+_SPELT_RE = re.compile(
+    r"(?<![a-z])(?:" + "|".join(_DIGIT_WORDS) + r")(?:[ \t\u00a0,.\-]+(?:" + "|".join(_DIGIT_WORDS) + r"))+(?![a-z])"
+)
+_MIN_SPELT = 6  # "ba bốn năm" is ordinary text; six digit words in a row are a number read out
+
+
+def _spelt_numbers(folded: str, context: "_Context") -> List[Tuple[int, int, str]]:
+    found = []
+    for m in _SPELT_RE.finditer(folded):
+        words = re.findall(r"[a-z]+", m.group())
+        if len(words) < _MIN_SPELT:
+            continue
+        digits = "".join(_DIGIT_WORDS[w] for w in words)
+        sid = context.sentence(m.start())
+        kind, _ = _label(
+            window=[digits], seps=[], at_start=True, at_end=True, plus=False,
+            hits=_keyword_hits(context.before(m.start()), context.after(m.end(), sid)),
+            otp_sentence=context.sentence_has_otp_word(sid), adjacent_word=None,
+            money_before=False, currency_after=False, unit_after=False,
+        )
+        if kind == _KEEP:
+            continue
+        found.append((m.start(), m.end(), kind or OTP))  # a short number read out is a code
+    return found
+
+
 # --- digit groups ----------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -356,7 +406,7 @@ def _classify_group(folded: str, group: "re.Match[str]", context: _Context) -> L
 
     def label(i: int, j: int) -> Tuple[Optional[str], int]:
         window = chunks[i:j]
-        seps = [folded[a.end : b.start] for a, b in zip(window, window[1:])]
+        seps = [_sep_kind(folded[a.end : b.start]) for a, b in zip(window, window[1:])]
         return _label(
             window=[c.digits for c in window],
             seps=seps,
@@ -394,6 +444,12 @@ def _classify_group(folded: str, group: "re.Match[str]", context: _Context) -> L
         start = lead if i == 0 else chunks[i].start
         spans.append((start, chunks[j - 1].end, kind))
     return spans
+
+
+def _sep_kind(sep: str) -> str:
+    """"." for ". " or " . ", "-" for " – ", " " for any run of spaces and tabs."""
+    stripped = sep.strip(" \t\u00a0").replace("\u2013", "-")
+    return stripped or " "
 
 
 def _money_before(words: List[str]) -> bool:
@@ -493,6 +549,8 @@ def _label(
             if n not in (9, 12):
                 continue
             kind = CMND if n == 9 else CCCD
+        if kind == _CVV:
+            kind = THE
         return kind, 2
 
     # The number's own shape.
@@ -522,7 +580,7 @@ def _amount_shape(window: List[str], seps: List[str]) -> bool:
 
 
 def _is_date(window: List[str], seps: List[str]) -> bool:
-    if len(window) != 3 or len(set(seps)) != 1 or seps[0] not in ("-", "."):
+    if len(window) != 3 or len(set(seps)) != 1 or seps[0] not in ("-", ".", "/"):
         return False
     a, b, c = window
     if len(a) == 4:

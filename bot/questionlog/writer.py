@@ -28,6 +28,8 @@ logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 200
 FLUSH_SECONDS = 0.5
+# Turns arriving this soon after the first of a batch share its transaction.
+GATHER_SECONDS = 0.25
 PRUNE_EVERY_SECONDS = 3600
 DEFAULT_RETENTION_DAYS = 180
 _STOP = object()
@@ -95,26 +97,7 @@ class LogWriter:
     def _run(self) -> None:
         next_prune = time.monotonic()
         while True:
-            batch: List[Turn] = []
-            markers: List[threading.Event] = []
-            stop = False
-            try:
-                item = self._queue.get(timeout=FLUSH_SECONDS)
-            except queue.Empty:
-                item = None
-            while item is not None:
-                if item is _STOP:
-                    stop = True
-                elif isinstance(item, threading.Event):
-                    markers.append(item)
-                else:
-                    batch.append(item)
-                if len(batch) >= BATCH_SIZE:
-                    break
-                try:
-                    item = self._queue.get_nowait()
-                except queue.Empty:
-                    item = None
+            batch, markers, stop = self._collect()
             if batch:
                 self._write(batch)
             for marker in markers:
@@ -124,6 +107,32 @@ class LogWriter:
                 self._prune()
             if stop:
                 return
+
+    def _collect(self):  # noqa: ANN202
+        """The next batch: what arrives within GATHER_SECONDS of its first turn
+        (one transaction for many turns under load), cut short by a flush
+        marker, the stop signal or BATCH_SIZE."""
+        batch: List[Turn] = []
+        markers: List[threading.Event] = []
+        try:
+            item = self._queue.get(timeout=FLUSH_SECONDS)
+        except queue.Empty:
+            return batch, markers, False
+        deadline = time.monotonic() + GATHER_SECONDS
+        while True:
+            if item is _STOP:
+                return batch, markers, True
+            if isinstance(item, threading.Event):
+                markers.append(item)
+                return batch, markers, False
+            batch.append(item)
+            remaining = deadline - time.monotonic()
+            if len(batch) >= BATCH_SIZE or remaining <= 0:
+                return batch, markers, False
+            try:
+                item = self._queue.get(timeout=remaining)
+            except queue.Empty:
+                return batch, markers, False
 
     def _write(self, batch: List[Turn]) -> None:
         try:

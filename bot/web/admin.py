@@ -12,7 +12,9 @@ import csv
 import io
 import logging
 import re
+import os
 import secrets
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from pathlib import Path
@@ -23,9 +25,13 @@ from aiohttp import web
 from babel.dates import format_timedelta
 from sqlalchemy.orm import sessionmaker
 
+from bot.web.limits import LIMITS_KEY
+from bot.csv_safety import spreadsheet_safe
 from bot.analytics import charts, queries
 from bot.analytics.clustering import cluster_messages, nlu_yaml
 from bot.analytics.topics import known_intents
+from bot.directory import Directory
+from bot.directory.store import load_teams
 from bot.web import auth
 from bot.web.i18n import DEFAULT_LANGUAGE, Formatter, pick_language, translations
 
@@ -91,6 +97,15 @@ def gettext_for(request: web.Request) -> Callable[[str], str]:
     return translations(language_of(request)).gettext
 
 
+# scrypt (128 MiB, a few hundred ms) runs here, two at a time at most: a login
+# flood waits its turn instead of taking the threads the web chat needs.
+PASSWORD_EXECUTOR = ThreadPoolExecutor(max_workers=2, thread_name_prefix="scrypt")
+
+
+async def hashing(function: Callable, *args: Any) -> Any:
+    return await asyncio.get_running_loop().run_in_executor(PASSWORD_EXECUTOR, partial(function, *args))
+
+
 async def blocking(function: Callable, *args: Any) -> Any:
     """Run blocking work (database, scrypt, clustering) off the event loop."""
     return await asyncio.get_running_loop().run_in_executor(None, partial(function, *args))
@@ -146,6 +161,13 @@ async def admin_guard(request: web.Request, handler):
     return await handler(request)
 
 
+def secure_cookies(request: web.Request) -> bool:
+    """`Secure` cookies over HTTPS: direct, behind a proxy of FORWARDED_ALLOW_IPS that says
+    X-Forwarded-Proto: https, or always with ADMIN_SECURE_COOKIES=true."""
+    forced = os.environ.get("ADMIN_SECURE_COOKIES", "").strip().lower() in {"1", "true", "yes", "on"}
+    return forced or request.app[LIMITS_KEY].behind_tls(request)
+
+
 async def login_page(request: web.Request) -> web.Response:
     if request.method == "POST":
         return await login_submit(request)
@@ -157,7 +179,7 @@ def login_form(request: web.Request, error: Optional[str] = None, status: int = 
     response = render(request, "admin/login.html", status=status, error=error,
                       csrf=auth.login_csrf_token(request.app[LOGIN_SECRET_KEY], nonce))
     response.set_cookie(LOGIN_NONCE_COOKIE, nonce, path="/admin/login", httponly=True, samesite="Strict", max_age=3600,
-                        secure=request.secure)
+                        secure=secure_cookies(request))
     return response
 
 
@@ -169,8 +191,14 @@ async def login_submit(request: web.Request) -> web.Response:
         return login_form(request, _("The form expired. Please try again."), status=403)
     username, password = str(form.get("username", "")), str(form.get("password", ""))
     sessions = request.app[SESSIONS_KEY]
-    result = await blocking(auth.AdminAccounts(sessions).authenticate, username, password)
+    limits = request.app[LIMITS_KEY]
+    address = limits.client_address(request)
+    if limits.login_failures.blocked(address):
+        return login_form(request, _("Too many failed attempts from this address. Please wait 15 minutes."), status=429)
+    clean = not limits.login_failures.seen(address)
+    result = await hashing(auth.AdminAccounts(sessions).authenticate, username, password, None, clean)
     if not result.ok:
+        limits.login_failures.hit(address)
         if result.reason == "locked":
             message = _("Too many failed attempts. This account is locked for 15 minutes.")
         else:
@@ -178,7 +206,7 @@ async def login_submit(request: web.Request) -> web.Response:
         return login_form(request, message, status=401)
     token, _csrf = await blocking(auth.AdminSessions(sessions).start, result.user_id)
     response = web.HTTPFound("/admin")
-    response.set_cookie(auth.SESSION_COOKIE, token, **auth.cookie_kwargs(request.secure))
+    response.set_cookie(auth.SESSION_COOKIE, token, **auth.cookie_kwargs(secure_cookies(request)))
     response.del_cookie(LOGIN_NONCE_COOKIE, path="/admin/login")
     raise response
 
@@ -200,8 +228,12 @@ async def overview_page(request: web.Request) -> web.Response:
     fmt = Formatter(language_of(request))
     _ = gettext_for(request)
     hour_chart = charts.bar_chart([(f"{h:02d}:00", n) for h, n in enumerate(summary.hourly)], _("Messages by hour of day"), fmt.number)
+    teams = await blocking(load_teams, request.app[SESSIONS_KEY])
+    # Residents are never shown the shipped sample rows ([MẪU]): until a real directory is
+    # imported they are sent to their commune People's Committee, and this page says so.
+    no_real_directory = not Directory(teams).for_residents().teams
     return render(request, "admin/overview.html", summary=summary, handoffs=handoffs, hour_chart=hour_chart,
-                  channels=channels, first=first, last=last, error=error)
+                  channels=channels, first=first, last=last, error=error, no_real_directory=no_real_directory)
 
 
 async def charts_page(request: web.Request) -> web.Response:
@@ -310,8 +342,8 @@ def _csv_value(value: Any) -> Any:
         if value.tzinfo is None:
             value = value.replace(tzinfo=timezone.utc)
         return value.astimezone(queries.VIETNAM).isoformat(timespec="seconds")
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@"):
-        return "'" + value  # no formulas when the file is opened in a spreadsheet
+    if isinstance(value, str):
+        return spreadsheet_safe(value)  # no formulas when the file is opened in a spreadsheet
     return value
 
 

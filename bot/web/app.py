@@ -24,6 +24,7 @@ from bot.settings import Settings
 from bot.web.admin import add_routes as add_admin_routes
 from bot.web.library import add_routes as add_library_routes
 from bot.web.auth import AdminAccounts
+from bot.web.limits import LIMITS_KEY, WebLimits
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +36,18 @@ RASA_TIMEOUT = aiohttp.ClientTimeout(total=30)
 SETTINGS_KEY = web.AppKey("settings", Settings)
 SESSION_KEY = web.AppKey("http", aiohttp.ClientSession)
 RELAY_KEY = web.AppKey("relay", Relay)
+TOO_FAST = "Dạ, anh/chị nhắn nhanh quá, em chưa kịp đọc hết. Anh/chị đợi khoảng một phút rồi nhắn tiếp giúp em ạ."
+RETRY_AFTER_SECONDS = "60"
+# On every answer (pages, API, static files).
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 def _error(status: int, message: str) -> web.Response:
@@ -64,6 +77,11 @@ async def chat_api(request: web.Request) -> web.Response:
         return _error(400, "Thiếu nội dung tin nhắn.")
     if len(message) > MAX_MESSAGE_CHARS:
         return _error(413, f"Tin nhắn dài quá {MAX_MESSAGE_CHARS} ký tự. Anh/chị gõ ngắn gọn hơn giúp em ạ.")
+    limits = request.app[LIMITS_KEY]
+    if not limits.chat_allowed(limits.client_address(request), sender):
+        answer = _error(429, TOO_FAST)
+        answer.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return answer
     outcome = await request.app[RELAY_KEY].intercept(sender, message)
     replies = _clean(outcome.replies)
     if not outcome.to_assistant:  # a person of the commune's team has the conversation
@@ -127,10 +145,17 @@ async def _client_session(app: web.Application):
     await app[SESSION_KEY].close()
 
 
+async def security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    """on_response_prepare: every answer, streamed, static, redirect or error, gets them."""
+    response.headers.update(SECURITY_HEADERS)
+
+
 def create_app(settings: Settings, sessions: Optional[sessionmaker] = None) -> web.Application:
     """The web app; `sessions` is the database (default DATABASE_URL) of the admin area."""
     app = web.Application(client_max_size=256 * 1024)
+    app.on_response_prepare.append(security_headers)
     app[SETTINGS_KEY] = settings
+    app[LIMITS_KEY] = WebLimits.from_env()
     app.cleanup_ctx.append(_client_session)
     app.router.add_get("/", chat_page)
     app.router.add_get("/health", health)

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Mapping, Optional, Tuple
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -51,7 +51,9 @@ LOGIN_NONCE_LIFETIME = timedelta(minutes=30)
 
 # --- scrypt parameters ------------------------------------------------------------
 
-SCRYPT_N = 2**14
+# OWASP's password storage guidance for scrypt: N=2^17 (128 MiB), r=8, p=1.
+# Older hashes (N=2^14) still verify and are upgraded at the next good login.
+SCRYPT_N = 2**17
 SCRYPT_R = 8
 SCRYPT_P = 1
 SALT_BYTES = 16
@@ -110,7 +112,7 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, dklen: int) -> b
 
 
 def hash_password(password: str) -> str:
-    """`scrypt$16384$8$1$<salt b64>$<hash b64>` of `password`, with a fresh random salt."""
+    """`scrypt$131072$8$1$<salt b64>$<hash b64>` of `password`, with a fresh random salt."""
     salt = secrets.token_bytes(SALT_BYTES)
     key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES)
     return "$".join([HASH_SCHEME, str(SCRYPT_N), str(SCRYPT_R), str(SCRYPT_P), _b64(salt), _b64(key)])
@@ -149,9 +151,13 @@ def verify_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(candidate, key)
 
 
-@lru_cache(maxsize=1)
 def _dummy_hash() -> str:
-    """A hash of a random password, verified for unknown usernames to equalise timing."""
+    """A hash of a random password at the current cost, verified for unknown usernames to equalise timing."""
+    return _dummy_hash_at(SCRYPT_N)
+
+
+@lru_cache(maxsize=4)
+def _dummy_hash_at(n: int) -> str:
     return hash_password(secrets.token_urlsafe(16))
 
 
@@ -211,10 +217,8 @@ class AdminAccounts:
         return user
 
     def set_password(self, username: str, password: str) -> None:
-        """Replace the password of `username` and lift any lock-out; UnknownUser if absent.
-
-        Existing sessions stay valid: call `AdminSessions.end_all(user_id)` to log them out.
-        """
+        """Replace the password of `username`, lift any lock-out and end every session of the
+        account (a stolen session does not outlive a password change); UnknownUser if absent."""
         name = normalise_username(username)
         check_password_policy(password)
         new_hash = hash_password(password)
@@ -225,6 +229,7 @@ class AdminAccounts:
             user.password_hash = new_hash
             user.failed_logins = 0
             user.locked_until = None
+            db.execute(delete(AdminSession).where(AdminSession.user_id == user.id))
 
     def bootstrap_from_env(self, env: Mapping[str, str]) -> Optional[str]:
         """Create the first admin from ADMIN_USERNAME / ADMIN_PASSWORD; its name, or None.
@@ -242,13 +247,19 @@ class AdminAccounts:
         except UserExists:  # another process bootstrapped at the same moment
             return None
 
-    def authenticate(self, username: str, password: str, now: Optional[datetime] = None) -> LoginResult:
+    def authenticate(
+        self, username: str, password: str, now: Optional[datetime] = None, clean_address: bool = False
+    ) -> LoginResult:
         """Check a login; after MAX_FAILURES consecutive failures the account locks for LOCKOUT.
 
         Unknown usernames cost one scrypt like known ones and answer "invalid", exactly like
-        a wrong password. While locked, every attempt (even the right password) answers
-        "locked" and does not extend the lock. The failure that reaches MAX_FAILURES
-        answers "locked" too, so the view can tell the user at once.
+        a wrong password. While locked, every attempt answers "locked" and does not extend
+        the lock, except the right password from a `clean_address` (one the web app saw no
+        failed login from lately): a stranger's wrong guesses cannot lock the admin out.
+        The failure that reaches MAX_FAILURES answers "locked" too.
+
+        The password is checked outside any transaction and a failure is counted with one
+        atomic UPDATE, so parallel attempts (also on SQLite) lose no increment.
         """
         now = _now(now)
         try:
@@ -256,34 +267,44 @@ class AdminAccounts:
         except InvalidUsername:
             verify_password(password, _dummy_hash())
             return LoginResult(ok=False, reason="invalid")
-        with self._sessions.begin() as db:
-            user = db.execute(
-                select(AdminUser).where(AdminUser.username == name).with_for_update()
-            ).scalar_one_or_none()
-            if user is None:
-                verify_password(password, _dummy_hash())
-                return LoginResult(ok=False, reason="invalid")
-            matches = verify_password(password, user.password_hash)
-            return self._record_attempt(user, matches, now)
-
-    @staticmethod
-    def _record_attempt(user: AdminUser, matches: bool, now: datetime) -> LoginResult:
-        """Apply the lock-out rules to `user` (inside the caller's transaction)."""
-        locked_until = as_utc(user.locked_until)
-        if locked_until is not None and locked_until > now:
+        with self._sessions() as db:
+            row = db.execute(
+                select(AdminUser.id, AdminUser.password_hash, AdminUser.locked_until).where(AdminUser.username == name)
+            ).first()
+        if row is None:
+            verify_password(password, _dummy_hash())
+            return LoginResult(ok=False, reason="invalid")
+        user_id, stored, locked_until = row.id, row.password_hash, as_utc(row.locked_until)
+        locked = locked_until is not None and locked_until > now
+        if locked and not clean_address:
             return LoginResult(ok=False, user_id=None, reason="locked", locked_until=locked_until)
-        if locked_until is not None:  # the lock has expired: a fresh series of attempts
-            user.locked_until = None
-            user.failed_logins = 0
-        if matches:
-            user.failed_logins = 0
-            user.last_login_at = now
-            return LoginResult(ok=True, user_id=user.id)
-        user.failed_logins = (user.failed_logins or 0) + 1
-        if user.failed_logins >= MAX_FAILURES:
-            user.locked_until = now + LOCKOUT
-            return LoginResult(ok=False, reason="locked", locked_until=user.locked_until)
+        matches = verify_password(password, stored)
+        with self._sessions.begin() as db:
+            if matches:
+                values = {"failed_logins": 0, "locked_until": None, "last_login_at": now}
+                if _needs_rehash(stored):
+                    values["password_hash"] = hash_password(password)
+                db.execute(update(AdminUser).where(AdminUser.id == user_id).values(**values))
+                return LoginResult(ok=True, user_id=user_id)
+            if locked:
+                return LoginResult(ok=False, user_id=None, reason="locked", locked_until=locked_until)
+            if locked_until is not None:  # the lock has expired: a fresh series of attempts
+                db.execute(update(AdminUser).where(AdminUser.id == user_id).values(failed_logins=0, locked_until=None))
+            db.execute(
+                update(AdminUser).where(AdminUser.id == user_id)
+                .values(failed_logins=func.coalesce(AdminUser.failed_logins, 0) + 1)
+            )
+            failures = db.execute(select(AdminUser.failed_logins).where(AdminUser.id == user_id)).scalar_one()
+            if failures >= MAX_FAILURES:
+                until = now + LOCKOUT
+                db.execute(update(AdminUser).where(AdminUser.id == user_id).values(locked_until=until))
+                return LoginResult(ok=False, reason="locked", locked_until=until)
         return LoginResult(ok=False, reason="invalid")
+
+
+def _needs_rehash(stored: str) -> bool:
+    parsed = _parse_hash(stored)
+    return parsed is not None and (parsed[0], parsed[1], parsed[2]) < (SCRYPT_N, SCRYPT_R, SCRYPT_P)
 
 
 # --- Sessions -----------------------------------------------------------------------

@@ -1,5 +1,5 @@
 """Action tests read the team directory from a throw-away database, never from
-var/ (bot/directory_store.py seeds it from TEAM_DIRECTORY_CSV, the sample)."""
+var/ (bot/directory/store.py seeds it from TEAM_DIRECTORY_CSV, the sample)."""
 import pytest
 
 

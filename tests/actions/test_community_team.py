@@ -11,6 +11,19 @@ from tests.actions.helpers import payloads, texts as said, tracker
 SAMPLE_PHONES = {"Xã Tân Lập": "0200 000 0001", "Xã Hòa Bình": "0200 000 0002", "Phường Quang Trung": "0200 000 0003"}
 
 
+@pytest.fixture(autouse=True)
+def imported_directory(monkeypatch, tmp_path_factory):
+    """A real directory imported (the shipped sample's rows without the [MẪU] mark):
+    sample rows are never shown to residents (test_the_shipped_sample_is_never_shown)."""
+    from tests.conftest import ROOT
+
+    folder = tmp_path_factory.mktemp("imported-directory")
+    sample = (ROOT / "data" / "team_directory.sample.csv").read_text(encoding="utf-8")
+    (folder / "teams.csv").write_text(sample.replace("[MẪU] ", ""), encoding="utf-8")
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{folder / 'directory.sqlite3'}")
+    monkeypatch.setenv("TEAM_DIRECTORY_CSV", str(folder / "teams.csv"))
+
+
 def answer(**kwargs):
     dispatcher = CollectingDispatcher()
     events = ActionCommunityTeam().run(dispatcher, tracker(**kwargs), {})
@@ -26,7 +39,7 @@ def test_a_commune_button_gives_that_team():
     entities = [{"entity": "commune", "value": "Xã Tân Lập"}]
     dispatcher = answer(intent="inform_commune", text='/inform_commune{"commune": "Xã Tân Lập"}', entities=entities)
     (text,) = said(dispatcher)
-    assert text.startswith("Dạ, Tổ công nghệ số ở xã Tân Lập: [MẪU] Tổ công nghệ số cộng đồng xã Tân Lập")
+    assert text.startswith("Dạ, Tổ công nghệ số ở xã Tân Lập: Tổ công nghệ số cộng đồng xã Tân Lập")
     assert phones_in(dispatcher) == ["0200 000 0001"] and "UBND xã Tân Lập" in text
 
 
@@ -87,3 +100,19 @@ def test_texts_follow_the_content_rules():
     for name, text in texts().items():
         assert text.startswith(("Dạ", "Anh/chị", "Để")) and len(text) <= 400, name
         assert not re.search(r"\b(huyện|quận)\b", text.lower()), name
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"intent": "ask_community_team", "text": "to cong nghe so cong dong la gi", "slots": {"commune": "-"}},
+    {"intent": "ask_community_team", "text": "sdt to cong nghe so xa hoa binh"},
+    {"intent": "inform_commune", "text": "/inform_commune", "entities": [{"entity": "commune", "value": "Xã Tân Lập"}]},
+])
+def test_the_shipped_sample_is_never_shown(monkeypatch, kwargs):
+    """With only the [MẪU] rows: no sample team, no placeholder phone, no sample commune buttons."""
+    from tests.conftest import ROOT
+
+    monkeypatch.setenv("TEAM_DIRECTORY_CSV", str(ROOT / "data" / "team_directory.sample.csv"))
+    dispatcher = answer(**kwargs)
+    joined = " ".join(said(dispatcher))
+    assert "MẪU" not in joined and not phones_in(dispatcher) and payloads(dispatcher) == []
+    assert "UBND xã/phường" in joined

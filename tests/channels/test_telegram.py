@@ -224,3 +224,18 @@ def test_channel_is_off_without_a_token(monkeypatch):
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     with pytest.raises(RasaException):
         TelegramInput.from_credentials(None)
+
+
+DEEP = b"[" * 100_000 + b"]" * 100_000
+
+
+@pytest.mark.parametrize("secret, expected", [("wrong-secret", 403), (None, 403), (TELEGRAM_SECRET, 400)])
+def test_the_secret_is_checked_before_the_body_is_parsed(assistant, secret, expected):
+    """A stranger's body is never parsed: a JSON bomb gets 403 without the secret, 400 with it, never 500."""
+    assert webhook(assistant, DEEP, secret=secret)[0] == expected
+
+
+@pytest.mark.parametrize("secret", [TELEGRAM_SECRET, "wrong-secret"])
+def test_bodies_over_a_megabyte_get_413(assistant, secret):
+    body = json.dumps({"update_id": 1, "padding": "x" * (1024 * 1024 + 10)}).encode()
+    assert webhook(assistant, body, secret=secret)[0] == 413

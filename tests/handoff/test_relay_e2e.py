@@ -259,3 +259,21 @@ def test_inline_query_with_nothing_typed_still_answers(assistant, fake_telegram)
         lambda c: c.method == "answerInlineQuery" and c.params.get("inline_query_id") == update["inline_query"]["id"], timeout=20
     )
     assert call.params["results"], "an empty query shows the library's first answers"
+
+
+def test_buttons_and_replies_count_only_in_the_tickets_own_group(assistant, fake_telegram):
+    fake, chat = fake_telegram, next(telegram_chats)
+    open_by_telegram(assistant, fake, chat)
+    ticket = ticket_of(assistant, f"telegram:{chat}")
+    post_call = wait_group_post(fake, HOA_BINH, f"#{ticket.id}")
+    elsewhere = {**post_call.result, "chat": {"id": QUANG_TRUNG, "type": "supergroup", "title": "Tổ khác"}}
+    for verb in ("take", "close"):
+        update = group_callback_update(fake.next_update_id(), QUANG_TRUNG, elsewhere, f"tk:{verb}:{ticket.id}")
+        assert telegram_after(fake, chat, lambda: telegram_webhook(assistant, update)) == []
+        query_id = update["callback_query"]["id"]
+        [answer] = fake.wait_for(lambda c: c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query_id)
+        assert "Không tìm thấy" in answer.params["text"]
+    assert ticket_of(assistant, f"telegram:{chat}").status == "open"
+    reply = group_reply_update(fake.next_update_id(), QUANG_TRUNG, elsewhere, "Tôi là người lạ")
+    assert telegram_after(fake, chat, lambda: telegram_webhook(assistant, reply)) == []
+    assert ticket_of(assistant, f"telegram:{chat}").status == "open"

@@ -115,3 +115,37 @@ def test_retention_removes_old_closed_tickets_and_fetched_web_messages(database)
     with sessions() as session:
         assert session.query(HandoffMessage).count() == 0
         assert session.query(WebOutbox).count() == 0
+
+
+def test_clear_addresses_and_offered_buttons_do_not_outlive_their_use(store, database):
+    from bot.channels.common import OfferedButtons
+    from bot.handoff.tickets import prune
+
+    sessions = session_factory(database)
+    closed, _ = store.open("telegram", "telegram:830000777", None, -100)
+    store.close(closed.id, "Lan")
+    still_open, _ = store.open("zalo", "zalo:246845883530000777", None, -100)
+    OfferedButtons(sessions).remember("zalo", "246845883530000777", [{"title": "Có", "payload": "/affirm"}])
+    later = utcnow() + timedelta(days=2, hours=1)
+    with sessions() as session:
+        prune(session, cutoff=utcnow() - timedelta(days=180), now=later)
+        session.commit()
+    assert store.get(closed.id).conversation_id == f"forgotten:{closed.id}"
+    assert store.get(still_open.id).conversation_id == "zalo:246845883530000777", "an open ticket still needs its address"
+    assert OfferedButtons(sessions).resolve("zalo", "246845883530000777", "Có") is None
+    with sessions() as session:  # running it again changes nothing
+        prune(session, cutoff=utcnow() - timedelta(days=180), now=later)
+        session.commit()
+    assert store.get(closed.id).conversation_id == f"forgotten:{closed.id}"
+
+
+def test_a_flooded_group_gets_no_more_tickets_this_hour(store, monkeypatch):
+    from actions.handoff import group_is_flooded
+
+    monkeypatch.setenv("HANDOFF_MAX_TICKETS_PER_GROUP_HOUR", "3")
+    for i in range(3):
+        assert not group_is_flooded(store, -300)
+        store.open("rest", f"web-flood-{i:08d}", None, -300)
+    assert store.opened_for_group(-300, utcnow() - timedelta(hours=1)) == 3
+    assert group_is_flooded(store, -300)
+    assert not group_is_flooded(store, -301), "other groups are not affected"

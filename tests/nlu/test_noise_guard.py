@@ -2,7 +2,8 @@ import pytest
 from rasa.shared.nlu.constants import INTENT, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu.noise_guard import NoWordsFallback, has_words
+from bot.nlu.noise_guard import NoWordsFallback
+from bot.nlu.normalizer import has_words
 
 
 @pytest.mark.parametrize("text", ["", "   ", "🤔🎉", "0912345678", "123 456 789", "?!"])

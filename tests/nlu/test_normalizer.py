@@ -102,3 +102,14 @@ def test_shipped_data_file_loads_and_has_the_catalogue_abbreviations():
     table = TextNormalizer.from_file(DEFAULT_DATA_PATH).abbreviations
     for key in ["ko", "k", "dc", "tk", "nh", "ng", "j", "ntn", "sdt", "hs", "tc", "ck"]:
         assert key in table, key
+
+
+def test_tin_nhan_is_not_expanded():
+    """'ttin' squashed to 'tin' and turned every "tin nhắn" into "thông tin nhắn"."""
+    assert normalize("tin nhắn lạ") == "tin nhan la"
+    assert normalize("Tin nhan bao trung thuong") == "tin nhan bao trung thuong"
+
+
+def test_a_key_that_is_a_real_word_is_refused():
+    with pytest.raises(ValueError, match="real word"):
+        TextNormalizer(abbreviations={"ttin": "thông tin", "ko": "không"})

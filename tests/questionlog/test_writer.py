@@ -112,3 +112,32 @@ def test_roll_ups_follow_the_writer_and_match_a_rebuild(database):
         rebuild(session)
         session.commit()
     assert snapshot() == live
+
+
+def test_turns_arriving_together_share_one_transaction(database):
+    """Under load, turns that arrive within a fraction of a second are written
+    in one transaction instead of one each."""
+    import time
+
+    from sqlalchemy import event
+
+    sessions = session_factory(database)
+    writer = LogWriter(sessions, Pseudonymiser(b"k"), days=100_000)
+    assert writer.flush()  # the first retention pass is done
+    engine = sessions.kw["bind"]
+    commits = []
+
+    def on_commit(_connection):  # noqa: ANN001
+        commits.append(1)
+
+    event.listen(engine, "commit", on_commit)
+    try:
+        for n in range(20):  # 20 turns, 5 ms apart: one every message of a busy server
+            writer.put(turn(text=f"cau hoi {n}"))
+            time.sleep(0.005)
+        assert writer.flush()
+    finally:
+        event.remove(engine, "commit", on_commit)
+        writer.close()
+    assert count(sessions) == 20
+    assert 1 <= len(commits) <= 2, len(commits)

@@ -238,3 +238,95 @@ async def test_csv_export_has_the_columns_and_masked_rows(client):
     recent = list(csv.reader(io.StringIO((await (await client.get(
         "/admin/export/questions.csv?from=" + since)).read()).decode("utf-8-sig"))))
     assert len(recent) == 1 + 34
+
+
+async def test_csv_export_neutralises_tab_and_carriage_return_starts(client):
+    with client.sessions() as session:
+        session.execute(insert(QuestionLogEntry), [
+            log_row(text_masked="\t=1+1", intent="out_of_scope", channel="web"),
+            log_row(text_masked="\r=HYPERLINK(\"y\")", intent="out_of_scope", channel="web"),
+        ])
+        session.commit()
+    await login(client)
+    answer = await client.get("/admin/export/questions.csv")
+    cells = [r[2] for r in csv.reader(io.StringIO((await answer.read()).decode("utf-8-sig"), newline=""))]
+    assert "'\t=1+1" in cells and "'\r=HYPERLINK(\"y\")" in cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "@", "\t", "\r")]
+
+
+@pytest.fixture
+async def proxied(tmp_path, monkeypatch):
+    """The web app behind a trusted proxy on 127.0.0.1: X-Forwarded-For names the client."""
+    monkeypatch.setenv("FORWARDED_ALLOW_IPS", "127.0.0.1")
+    monkeypatch.delenv("ADMIN_USERNAME", raising=False)
+    sessions = session_factory(f"sqlite:///{tmp_path / 'admin.sqlite3'}")
+    AdminAccounts(sessions).create("admin", PASSWORD)
+    async with TestClient(TestServer(create_app(Settings.from_env({}), sessions), host="127.0.0.1")) as client:
+        client.sessions = sessions
+        yield client
+
+
+async def login_from(client, address, password, username="admin", proto="http"):
+    headers = {"X-Forwarded-For": address, "X-Forwarded-Proto": proto}
+    page = await client.get("/admin/login", headers=headers)
+    token = csrf_of(await page.text())
+    return await client.post("/admin/login", data={"username": username, "password": password, "csrf": token},
+                             headers=headers, allow_redirects=False)
+
+
+async def test_a_stranger_cannot_lock_the_admin_out(proxied):
+    for _ in range(6):
+        assert (await login_from(proxied, "203.0.113.9", "sai-mat-khau-roi")).status in (401, 429)
+    assert (await login_from(proxied, "203.0.113.9", PASSWORD)).status in (401, 429), "the guesser's address stays locked"
+    answer = await login_from(proxied, "198.51.100.7", PASSWORD)
+    assert answer.status == 302, "the admin, from an address without failures, still gets in"
+
+
+async def test_failed_logins_per_address_are_throttled(proxied):
+    statuses = [(await login_from(proxied, "203.0.113.10", "sai-mat-khau-roi", username=f"user{i}")).status
+                for i in range(12)]
+    assert statuses[:10] == [401] * 10 and statuses[10:] == [429, 429]
+    assert "15" in await (await login_from(proxied, "203.0.113.10", PASSWORD)).text()
+
+
+async def test_parallel_wrong_passwords_are_all_counted_on_sqlite(proxied):
+    import asyncio
+
+    results = await asyncio.gather(*[login_from(proxied, f"203.0.113.{20 + i}", "sai-mat-khau-roi") for i in range(4)])
+    assert [r.status for r in results] == [401] * 4
+    with proxied.sessions() as session:
+        from bot.db.models import AdminUser
+
+        assert session.execute(select(AdminUser.failed_logins)).scalar_one() == 4
+
+
+async def test_cookies_are_secure_behind_a_tls_proxy(proxied):
+    page = await proxied.get("/admin/login", headers={"X-Forwarded-For": "198.51.100.8", "X-Forwarded-Proto": "https"})
+    assert "Secure" in page.headers["Set-Cookie"]
+    plain = await proxied.get("/admin/login", headers={"X-Forwarded-For": "198.51.100.8"})
+    assert "Secure" not in plain.headers["Set-Cookie"]
+    headers = {"X-Forwarded-For": "198.51.100.8", "X-Forwarded-Proto": "https"}
+    answer = await proxied.post("/admin/login", headers=headers, allow_redirects=False, data={
+        "username": "admin", "password": PASSWORD, "csrf": csrf_of(await plain.text())})
+    assert answer.status == 302
+    assert any("tls_admin=" in c and "Secure" in c for c in answer.headers.getall("Set-Cookie"))
+
+
+async def test_a_password_change_ends_the_accounts_sessions(proxied):
+    answer = await login_from(proxied, "198.51.100.9", PASSWORD)
+    assert answer.status == 302
+    assert (await proxied.get("/admin", allow_redirects=False)).status == 200
+    AdminAccounts(proxied.sessions).set_password("admin", "mat-khau-moi-dai-456")
+    assert (await proxied.get("/admin", allow_redirects=False)).status == 302
+
+
+async def test_overview_warns_until_a_real_directory_is_imported(client):
+    from bot.directory import Team
+    from bot.directory.store import replace_teams
+
+    await login(client)
+    replace_teams(client.sessions, [Team("Xã Tân Lập", "[MẪU] Tổ công nghệ số cộng đồng xã Tân Lập", "0200 000 0001")])
+    html = await (await client.get("/admin?lang=vi")).text()
+    assert 'id="directory-warning"' in html and "UBND xã/phường" in html
+    replace_teams(client.sessions, [Team("Xã Tân Lập", "Tổ công nghệ số cộng đồng xã Tân Lập", "0912 345 678")])
+    assert 'id="directory-warning"' not in await (await client.get("/admin")).text()

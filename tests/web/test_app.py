@@ -124,3 +124,47 @@ async def test_rasa_down_gives_a_polite_502():
         assert "thử lại" in (await response.json())["error"]
     finally:
         await client.close()
+
+
+async def test_every_answer_has_the_security_headers(client):
+    for path in ("/", "/health", "/static/chat.js", "/library", "/admin", "/admin/login", "/no-such-page"):
+        answer = await client.get(path, allow_redirects=False)
+        assert "frame-ancestors 'none'" in answer.headers.get("Content-Security-Policy", ""), path
+        assert answer.headers.get("X-Content-Type-Options") == "nosniff", path
+
+
+async def test_one_conversation_sending_too_fast_gets_a_polite_429(client, fake_rasa):
+    _, received = fake_rasa
+    statuses = []
+    for i in range(15):
+        answer = await client.post("/api/chat", json={"sender": "web-fast-000000001", "message": f"cau hoi {i}"})
+        statuses.append(answer.status)
+    assert statuses[:12] == [200] * 12 and set(statuses[12:]) == {429}
+    answer = await client.post("/api/chat", json={"sender": "web-fast-000000001", "message": "nua"})
+    body = await answer.json()
+    assert answer.headers["Retry-After"] == "60" and "nhanh quá" in body["error"] and len(body["error"]) <= 220
+    assert len(received) == 12, "nothing over the limit reaches Rasa"
+
+
+async def test_a_loop_of_random_senders_from_one_address_is_stopped(client, fake_rasa):
+    _, received = fake_rasa
+    statuses = []
+    for i in range(25):
+        answer = await client.post("/api/chat", json={"sender": f"web-random-{i:08d}", "message": "/request_human"})
+        statuses.append(answer.status)
+    assert statuses.count(200) == 20 and statuses[20:] == [429] * 5
+    assert len(received) == 20
+
+
+def test_the_limiter_forgets_idle_keys_and_stays_bounded():
+    from bot.web.limits import Limiter
+
+    now = [0.0]
+    limiter = Limiter(2, 60, max_keys=100, clock=lambda: now[0])
+    for i in range(1000):
+        limiter.allow(f"sender-{i}")
+    assert len(limiter) == 100
+    now[0] = 61
+    limiter.allow("one-more")
+    assert len(limiter) == 1
+    assert limiter.allow("x") and limiter.allow("x") and not limiter.allow("x")

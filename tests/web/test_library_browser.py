@@ -48,6 +48,8 @@ async def test_a_volunteer_finds_and_prints_the_electricity_walkthrough_in_under
     await expect(page.locator("article.entry").first).to_have_id("ask_pay_electricity")
 
     answer = page.locator("article#ask_pay_electricity")
+    updated = catalogue().get("ask_pay_electricity").updated.strftime("%d/%m/%Y")
+    await expect(answer.locator(".updated")).to_have_text(f"Cập nhật ngày {updated}")  # its sources' check
     await answer.get_by_role("button", name="Sao chép").click()
     await expect(answer.locator(".copy-status")).to_have_text("Đã sao chép")
     assert await page.evaluate("navigator.clipboard.readText()") == catalogue().get("ask_pay_electricity").text

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, List, Optional, TextIO
 
 if TYPE_CHECKING:
-    from bot.directory import Team
+    from bot.directory.teams import Team
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -43,8 +43,8 @@ def run(args: argparse.Namespace, stdout: Optional[TextIO] = None, stderr: Optio
 
 def import_command(file: str, dry_run: bool, stdout: TextIO, stderr: TextIO) -> int:
     from bot.db.engine import session_factory
-    from bot.directory_csv import DirectoryCsvError, parse
-    from bot.directory_store import CACHE_SECONDS, replace_teams
+    from bot.directory.csv_io import DirectoryCsvError, parse
+    from bot.directory.store import CACHE_SECONDS, replace_teams
 
     try:
         data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
@@ -74,8 +74,8 @@ def import_command(file: str, dry_run: bool, stdout: TextIO, stderr: TextIO) -> 
 
 def export_command(file: Optional[str], stdout: TextIO, stderr: TextIO) -> int:
     from bot.db.engine import database_url
-    from bot.directory_csv import dump
-    from bot.directory_store import load_directory, seed_csv_path
+    from bot.directory.csv_io import dump
+    from bot.directory.store import load_directory, seed_csv_path
 
     teams = load_directory(database_url(), seed_csv_path()).teams
     data = dump(teams)

@@ -7,8 +7,8 @@ from sqlalchemy.exc import IntegrityError
 from bot.db.engine import session_factory
 from bot.db.models import Team as TeamRow
 from bot.directory import Directory, Team, default_directory
-from bot.directory_csv import DirectoryCsvError, dump, parse
-from bot.directory_store import (
+from bot.directory.csv_io import DirectoryCsvError, dump, parse
+from bot.directory.store import (
     DirectoryCache,
     clear_cache,
     load_directory,
@@ -88,7 +88,7 @@ def test_export_then_import_round_trips(database):
 
 def test_an_empty_table_is_seeded_once_from_the_csv(database, caplog):
     sessions = session_factory(database)
-    with caplog.at_level(logging.WARNING, logger="bot.directory_store"):
+    with caplog.at_level(logging.WARNING, logger="bot.directory.store"):
         directory = load_directory(database, SAMPLE)
     assert len(directory.teams) == 6 and directory.is_sample
     assert "SAMPLE" in caplog.text and "directory import" in caplog.text
@@ -101,7 +101,7 @@ def test_a_bad_seed_file_leaves_the_directory_empty_and_says_why(tmp_path, caplo
     database = f"sqlite:///{tmp_path / 'bad-seed.sqlite3'}"
     bad = tmp_path / "bad.csv"
     bad.write_text("commune,team_name,phone\nXã A,Tổ A,12\n", encoding="utf-8")
-    with caplog.at_level(logging.ERROR, logger="bot.directory_store"):
+    with caplog.at_level(logging.ERROR, logger="bot.directory.store"):
         assert load_directory(database, bad).teams == []
     assert "Dòng 2, cột phone" in caplog.text
     assert load_teams(session_factory(database)) == []

@@ -7,7 +7,7 @@ import sys
 import pytest
 
 from bot.db.engine import session_factory
-from bot.directory_store import load_teams
+from bot.directory.store import load_teams
 from tests.conftest import ROOT
 
 GOOD = ("commune;team_name;phone;telegram_chat_id\n"

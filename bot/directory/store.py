@@ -23,8 +23,8 @@ from sqlalchemy.orm import sessionmaker
 
 from bot.db.engine import database_url, session_factory
 from bot.db.models import Team as TeamRow
-from bot.directory import SAMPLE_PATH, Directory, Team, commune_key
-from bot.directory_csv import DirectoryCsvError, read_file
+from bot.directory.teams import SAMPLE_PATH, Directory, Team, commune_key
+from bot.directory.csv_io import DirectoryCsvError, read_file
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def seed_if_empty(sessions: sessionmaker, csv_path: Path) -> Optional[int]:
 
     Returns the number of teams written, or None when the table was not empty
     (or another process seeded it at the same moment). Raises
-    :class:`~bot.directory_csv.DirectoryCsvError` for a bad file.
+    :class:`~bot.directory.csv_io.DirectoryCsvError` for a bad file.
     """
     if _count(sessions):
         return None
@@ -210,3 +210,9 @@ def _row(key: str, team: Team) -> TeamRow:
         commune=team.commune, commune_key=key, team_name=team.team_name,
         phone=team.phone, telegram_chat_id=team.telegram_chat_id,
     )
+
+
+def default_directory() -> Directory:
+    """The directory of ``DATABASE_URL``, re-read at most every 30 s
+    (seeded from ``TEAM_DIRECTORY_CSV`` when the table is empty)."""
+    return cached_directory()

@@ -5,8 +5,8 @@ This module is the pure look-up: :class:`Team`, :func:`commune_key` and
 prefix, so "tan lap", "Xã Tân Lập" and "tân lập" all match.
 
 The directory itself lives in the ``teams`` table of ``DATABASE_URL``
-(:mod:`bot.directory_store`), imported from CSV with
-``python -m bot directory import FILE`` (:mod:`bot.directory_csv`). An empty
+(:mod:`bot.directory.store`), imported from CSV with
+``python -m bot directory import FILE`` (:mod:`bot.directory.csv_io`). An empty
 table is seeded from ``TEAM_DIRECTORY_CSV`` (default: the shipped sample
 ``data/team_directory.sample.csv``, whose entries are marked [MẪU]).
 """
@@ -63,6 +63,11 @@ class Directory:
     def is_sample(self) -> bool:
         return any(team.is_sample for team in self.teams)
 
+    def for_residents(self) -> "Directory":
+        """The directory without the shipped sample rows ([MẪU]): residents are never shown
+        a placeholder team or phone number; with only sample rows they get the general way."""
+        return Directory([team for team in self.teams if not team.is_sample])
+
     def find(self, text: str) -> Optional[Team]:
         """The team of the commune named in ``text`` (exactly one match), if any."""
         typed = commune_key(text or "")
@@ -74,10 +79,3 @@ class Directory:
         hits = [team for key, team in self._by_key.items() if f" {key} " in padded]
         return hits[0] if len(hits) == 1 else None
 
-
-def default_directory() -> Directory:
-    """The directory of ``DATABASE_URL``, re-read at most every 30 s
-    (seeded from ``TEAM_DIRECTORY_CSV`` when the table is empty)."""
-    from bot.directory_store import cached_directory
-
-    return cached_directory()

@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
-from bot.directory import PREFIXES, Team, commune_key
+from bot.csv_safety import spreadsheet_safe, unneutralise
+from bot.directory.teams import PREFIXES, Team, commune_key
 
 COLUMNS = ("commune", "team_name", "phone", "telegram_chat_id")
 REQUIRED_COLUMNS = ("commune", "team_name", "phone")
@@ -115,7 +116,7 @@ def dump(teams: Iterable[Team]) -> bytes:
     writer.writerow(COLUMNS)
     for team in teams:
         chat = "" if team.telegram_chat_id is None else str(team.telegram_chat_id)
-        writer.writerow([team.commune, team.team_name, team.phone, chat])
+        writer.writerow([spreadsheet_safe(cell) for cell in (team.commune, team.team_name, team.phone, chat)])
     return codecs.BOM_UTF8 + buffer.getvalue().encode("utf-8")
 
 
@@ -210,7 +211,7 @@ def _columns(line: int, header: List[str]) -> Tuple[Dict[str, int], List[CsvProb
 
 def _clean(value: str) -> str:
     """NFC, surrounding and repeated whitespace (incl. line breaks inside a cell) removed."""
-    return " ".join(unicodedata.normalize("NFC", value).split())
+    return " ".join(unicodedata.normalize("NFC", unneutralise(value)).split())
 
 
 def _values(cells: List[str], columns: Dict[str, int]) -> Dict[str, str]:

@@ -3,7 +3,7 @@ import codecs
 import pytest
 
 from bot.directory import Team
-from bot.directory_csv import DirectoryCsvError, dump, parse
+from bot.directory.csv_io import DirectoryCsvError, dump, parse
 from tests.conftest import ROOT
 
 HEADER = "commune,team_name,phone,telegram_chat_id\n"
@@ -184,3 +184,22 @@ def test_dump_is_utf8_with_bom_and_round_trips():
     assert data.startswith(codecs.BOM_UTF8)
     assert data.decode("utf-8-sig").splitlines()[0] == "commune,team_name,phone,telegram_chat_id"
     assert parse(data) == teams
+
+
+def test_dump_neutralises_cells_a_spreadsheet_would_run_and_reads_them_back():
+    teams = [
+        Team("Xã Tân Lập", "=HYPERLINK(\"http://evil\")", "+84 912 345 678", -1001234567890),
+        Team("Phường Quang Trung", "@SUM(A1)", "0912345678", None),
+    ]
+    cells = [row.split(",") for row in dump(teams).decode("utf-8-sig").splitlines()[1:]]
+    assert cells[0][1].startswith("\"'=HYPERLINK") and cells[0][2] == "+84 912 345 678" and cells[0][3] == "-1001234567890"
+    assert cells[1][1] == "'@SUM(A1)"
+    assert parse(dump(teams)) == teams
+
+
+@pytest.mark.parametrize("value", ["=1+1", "+cmd|' /C calc'!A0", "-2+3", "@SUM(A1)", "\t=1+1", "\r=1+1"])
+def test_formula_starts_get_an_apostrophe(value):
+    from bot.csv_safety import spreadsheet_safe, unneutralise
+
+    assert spreadsheet_safe(value) == "'" + value
+    assert unneutralise(spreadsheet_safe(value)) == value

@@ -1,0 +1,83 @@
+"""bot/rasa_server.py: Rasa's command line with kept-open action-server
+connections and a validator built once, and small TensorFlow thread pools."""
+import asyncio
+
+import pytest
+from aiohttp import web
+
+from bot import rasa_server
+
+
+@pytest.fixture(scope="module", autouse=True)
+def patched():
+    rasa_server.apply()
+
+
+async def counting_server():
+    """A real HTTP server on 127.0.0.1 that counts the TCP connections it accepts."""
+    connections = []
+
+    async def webhook(request):
+        return web.json_response({"events": [], "responses": [], "seen": request.headers.get("X-Token")})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    server = site._server  # noqa: SLF001
+    port = server.sockets[0].getsockname()[1]
+    original = server._protocol_factory  # noqa: SLF001
+
+    def factory():
+        connections.append(1)
+        return original()
+
+    server._protocol_factory = factory  # noqa: SLF001
+    return runner, port, connections
+
+
+async def test_requests_to_an_endpoint_reuse_one_connection():
+    from rasa.utils.endpoints import EndpointConfig
+
+    runner, port, connections = await counting_server()
+    try:
+        endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-Token": "t0k"})
+        answers = [await endpoint.request(json={"next_action": "x"}) for _ in range(5)]
+        answers += await asyncio.gather(*(endpoint.request(json={}) for _ in range(3)))
+    finally:
+        await rasa_server.close_sessions()
+        await runner.cleanup()
+    assert all(answer["seen"] == "t0k" for answer in answers)  # headers still sent
+    assert len(answers) == 8
+    assert len(connections) <= 3, connections  # not one per request
+
+
+async def test_an_error_status_still_raises():
+    from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+    runner, port, _ = await counting_server()
+    try:
+        with pytest.raises(ClientResponseError):
+            await EndpointConfig(f"http://127.0.0.1:{port}/missing").request(json={})
+    finally:
+        await rasa_server.close_sessions()
+        await runner.cleanup()
+
+
+def test_action_results_are_still_validated():
+    from jsonschema import ValidationError
+    from rasa.core.actions.action import RemoteAction
+
+    action = RemoteAction("action_x", None)
+    assert action._validate_action_result({"events": [{"event": "slot", "name": "a", "value": 1}], "responses": []})
+    with pytest.raises(ValidationError) as error:
+        action._validate_action_result({"events": [{"event": "slot"}], "responses": "not a list"})
+    assert "Failed to validate Action server response" in error.value.message
+
+
+def test_tensorflow_threads_default_small_but_the_operator_wins():
+    env = {"TF_INTER_OP_PARALLELISM_THREADS": "2"}
+    rasa_server.tune_environment(env)
+    assert env == {"TF_INTER_OP_PARALLELISM_THREADS": "2", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}

@@ -94,7 +94,7 @@ def rasa_pids(assistant):
             args = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
         except OSError:
             continue
-        if b"rasa" in args and b"run" in args:
+        if b"run" in args and b"--port" in args and any(b"rasa" in arg for arg in args):
             found[int(args[args.index(b"--port") + 1])] = int(pid)
     return found
 

@@ -17,6 +17,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     train.add_argument("--force", action="store_true", help="train even if a fitting model exists")
     commands.add_parser("model-path", help="print the path of the model that fits the data")
     commands.add_parser("web", help="run only the web app")
+    commands.add_parser("rasa", help="run only the Rasa server(s) (RASA_INSTANCES behind HAProxy)")
+    commands.add_parser("actions", help="run only the action server")
     create_admin = commands.add_parser("create-admin", help="create an admin account (password asked, or read from stdin)")
     create_admin.add_argument("username")
     create_admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
@@ -26,6 +28,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     commands.add_parser("prune-log", help="delete question-log rows older than QUESTION_LOG_RETENTION_DAYS")
     commands.add_parser(
         "telegram-polling", help="fetch Telegram updates and hand them to the running Rasa server's webhook"
+    )
+    commands.add_parser(
+        "questionlog-consumer", help="write the question log from RabbitMQ (RABBITMQ_URL); run one or more"
     )
     from bot.directory.cli import add_arguments as directory_arguments
 
@@ -42,6 +47,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from bot.serve import serve
 
         return serve()
+    if args.command in ("rasa", "actions"):
+        from bot.serve import serve
+
+        return serve(parts=(args.command,))
     if args.command == "train":
         from bot.training import ensure_model
 
@@ -75,6 +84,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from bot.channels.telegram_polling import run as run_polling
 
         return run_polling()
+    if args.command == "questionlog-consumer":
+        from bot.questionlog.consumer import run as run_consumer
+
+        return run_consumer()
     if args.command == "directory":
         from bot.directory.cli import run as run_directory
 

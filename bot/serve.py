@@ -3,6 +3,11 @@
 All three run as child processes in the foreground. Ctrl-C or SIGTERM stops
 them all; if one of them dies, the others are stopped too and serve exits
 non-zero, so a supervisor (systemd, a container) can restart the set.
+
+With RASA_INSTANCES=N (bot/scale/front.py) there are N Rasa servers behind
+HAProxy on RASA_PORT; one that dies is restarted on its own, as are HAProxy
+and the question-log consumer (started when RABBITMQ_URL is set).
+`python -m bot rasa` / `actions` run only those parts (another machine).
 """
 from __future__ import annotations
 
@@ -17,13 +22,15 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Dict, List, Mapping, Optional
+from typing import Dict, List, Mapping, Optional, Sequence
 
 import yaml
 
 from bot.action_server import resolve_token
 from bot.channels import channel_enabled
 from bot.db.engine import database_url, engine_for
+from bot.scale import endpoints as shared_engines
+from bot.scale import front
 from bot.settings import PROJECT_ROOT, Settings
 from bot.training import ensure_model
 
@@ -31,6 +38,8 @@ logger = logging.getLogger(__name__)
 
 STOP_GRACE_SECONDS = 15
 READY_TIMEOUT_SECONDS = 300
+RESTART_LIMIT = 5  # restarts of one service within RESTART_WINDOW_SECONDS before serve gives up
+RESTART_WINDOW_SECONDS = 300
 MAX_BODY_BYTES = 1024 * 1024
 
 
@@ -40,6 +49,7 @@ class Service:
     command: List[str]
     ready_url: Optional[str]  # None: running is ready
     process: Optional[subprocess.Popen] = None
+    restart: bool = False  # restarted on its own when it dies (instead of stopping everything)
 
 
 def child_environment(settings: Settings) -> Dict[str, str]:
@@ -76,7 +86,8 @@ def render_credentials(env: Mapping[str, str], source: Path = PROJECT_ROOT / "cr
     enabled = {key: value for key, value in channels.items() if channel_enabled(key, env)}
     for key in channels:
         logger.info("Channel %s: %s", key, "on" if key in enabled else "off (its variables are not set)")
-    target = PROJECT_ROOT / "var" / "run" / "credentials.yml"
+    # one file per deployment (RASA_PORT): two deployments of one checkout must not share it
+    target = PROJECT_ROOT / "var" / "run" / f"credentials-{env.get('RASA_PORT', '5005')}.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.write_text(yaml.safe_dump(enabled, allow_unicode=True), encoding="utf-8")
     return target
@@ -94,7 +105,8 @@ def render_endpoints(settings: Settings, source: Path = PROJECT_ROOT / "endpoint
     if "${" in text:
         missing = text[text.index("${"):].split("}", 1)[0] + "}"
         raise ValueError(f"endpoints.yml uses {missing}, which is not set")
-    target = PROJECT_ROOT / "var" / "run" / "endpoints.yml"
+    text = shared_engines.render(text, env)
+    target = PROJECT_ROOT / "var" / "run" / f"endpoints-{settings.rasa_port}.yml"
     target.parent.mkdir(parents=True, exist_ok=True)
     target.touch(mode=0o600)  # it holds ACTIONS_TOKEN
     os.chmod(target, 0o600)
@@ -132,6 +144,31 @@ def services(settings: Settings, model: Path, env: Mapping[str, str]) -> List[Se
     ]
     if telegram_polling(env):
         found.append(Service("telegram-polling", [python, "-m", "bot", "telegram-polling"], None))
+    return scale_out(found, settings, env)
+
+
+def scale_out(found: List[Service], settings: Settings, env: Mapping[str, str]) -> List[Service]:
+    """RASA_INSTANCES Rasa servers behind HAProxy, and the consumer with RABBITMQ_URL."""
+    count = front.instances(env)
+    if count > 1:
+        rasa = next(s for s in found if s.name == "rasa")
+        at = found.index(rasa)
+        port_index = rasa.command.index("--port") + 1
+        haproxy = front.haproxy_binary()
+        if haproxy is None:
+            raise RuntimeError("RASA_INSTANCES > 1 needs HAProxy: run scripts/haproxy.sh (Debian's package)")
+        replicas = []
+        for n, port in enumerate(front.instance_ports(settings.rasa_port, count), 1):
+            command = list(rasa.command)
+            command[port_index] = str(port)
+            command[command.index("--interface") + 1] = "127.0.0.1"
+            replicas.append(Service(f"rasa{n}", command, f"http://127.0.0.1:{port}/", restart=True))
+        config = front.render_haproxy(settings.host, settings.rasa_port, front.instance_ports(settings.rasa_port, count))
+        replicas.append(Service("haproxy", [haproxy, "-db", "-f", str(config)], rasa.ready_url, restart=True))
+        found = found[:at] + replicas + found[at + 1:]
+    if shared_engines.rabbitmq_url(env):
+        found.append(Service("questionlog-consumer", [sys.executable, "-m", "bot", "questionlog-consumer"], None,
+                             restart=True))
     return found
 
 
@@ -152,13 +189,32 @@ class Supervisor:
         self.services = services
         self.env = env
         self._stopping = False
+        self._restarts: Dict[str, List[float]] = {}
 
     def start(self) -> None:
         for service in self.services:
-            logger.info("Starting %s: %s", service.name, " ".join(service.command))
-            service.process = subprocess.Popen(
-                service.command, cwd=PROJECT_ROOT, env=self.env, start_new_session=True
-            )
+            self._launch(service)
+
+    def _launch(self, service: Service) -> None:
+        logger.info("Starting %s: %s", service.name, " ".join(service.command))
+        service.process = subprocess.Popen(
+            service.command, cwd=PROJECT_ROOT, env=self.env, start_new_session=True
+        )
+
+    def restart_dead(self) -> Optional[Service]:
+        """Restart the dead services that may be restarted; one that may not (or too often), if any."""
+        now = time.monotonic()
+        for service in self.services:
+            if service.process is None or service.process.poll() is None:
+                continue
+            recent = [t for t in self._restarts.get(service.name, []) if now - t < RESTART_WINDOW_SECONDS]
+            if not service.restart or len(recent) >= RESTART_LIMIT:
+                return service
+            logger.warning("%s exited with code %s; restarting it", service.name, service.process.returncode)
+            _signal_group(service.process, signal.SIGKILL)  # its children, if any are left
+            self._restarts[service.name] = recent + [now]
+            self._launch(service)
+        return None
 
     def dead(self) -> Optional[Service]:
         for service in self.services:
@@ -194,6 +250,13 @@ class Supervisor:
                 service.process.wait()
 
 
+def _part_of(name: str) -> str:
+    """Which part of the assistant a service belongs to."""
+    if name.startswith("rasa") or name in ("haproxy", "telegram-polling"):
+        return "rasa"
+    return name if name in ALL_PARTS else "rasa"
+
+
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
     try:
         os.killpg(process.pid, sig)
@@ -201,13 +264,19 @@ def _signal_group(process: subprocess.Popen, sig: int) -> None:
         pass
 
 
-def serve(settings: Optional[Settings] = None) -> int:
-    """Run until interrupted; returns the exit code."""
+ALL_PARTS = ("rasa", "actions", "web")
+
+
+def serve(settings: Optional[Settings] = None, parts: Sequence[str] = ALL_PARTS) -> int:
+    """Run until interrupted; returns the exit code. `parts`: which of rasa, actions, web."""
     settings = settings or Settings.from_env()
-    model = ensure_model()
+    model = ensure_model() if "rasa" in parts else Path("-")
     engine_for(database_url())  # schema upgraded (Alembic) once, before the processes share it
     env = child_environment(settings)
-    supervisor = Supervisor(services(settings, model, env), env)
+    chosen = [s for s in services(settings, model, env) if _part_of(s.name) in parts]
+    if tuple(parts) != ALL_PARTS:
+        chosen = [s for s in chosen if s.name != "questionlog-consumer"]
+    supervisor = Supervisor(chosen, env)
 
     def _on_signal(signum, _frame):  # noqa: ANN001
         raise KeyboardInterrupt
@@ -223,7 +292,7 @@ def serve(settings: Optional[Settings] = None) -> int:
             )
             print(f"READY web=http://127.0.0.1:{settings.web_port}/", flush=True)
         while True:
-            failed = supervisor.dead()
+            failed = supervisor.restart_dead()
             if failed is not None:
                 logger.error("%s exited with code %s; stopping", failed.name, failed.process.returncode)
                 return 1

@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/env.sh
 scripts/setup.sh
 scripts/browser.sh
+scripts/haproxy.sh
 
 echo "== Training (skipped when a model fits the data)"
 model="$(.venv/bin/python -m bot train | tail -n 1)"

@@ -60,3 +60,79 @@ async def test_idle_conversations_are_forgotten(store, domain):
 def test_idle_limit_comes_from_the_environment(domain, monkeypatch):
     monkeypatch.setenv("TRACKER_IDLE_HOURS", "2")
     assert ForgetfulInMemoryTrackerStore(domain).idle_seconds == 7200
+
+
+# -- the Redis store (REDIS_URL): same behaviour, shared by several servers --
+
+from bot.tracker_store import SessionRedisTrackerStore, SharedRedisLockStore  # noqa: E402
+from rasa.utils.endpoints import EndpointConfig  # noqa: E402
+from tests.services import redis_prefix  # noqa: E402
+
+
+@pytest.fixture
+def redis_slice():
+    with redis_prefix() as found:
+        yield found
+
+
+def redis_server_store(domain, redis_slice):
+    url, prefix = redis_slice
+    return SessionRedisTrackerStore(domain, host=url, event_broker=Recorder(), key_prefix=prefix, idle_hours=1)
+
+
+@pytest.fixture
+def redis_store(domain, redis_slice):
+    return redis_server_store(domain, redis_slice)
+
+
+async def test_redis_store_keeps_only_the_current_session_and_publishes_each_event_once(redis_store, domain):
+    tracker = conversation(domain, "s1", ["so cccd 001099012345"])
+    await redis_store.save(tracker)
+    for event in list(conversation(domain, "s1", [], ["tiep tuc"]).events)[3:]:
+        tracker.update(event)
+    await redis_store.save(tracker)
+    kept = await redis_store.retrieve_full_tracker("s1")
+    assert [e.text for e in kept.events if isinstance(e, UserUttered)] == ["tiep tuc"]
+    published = [e.get("text") for e in redis_store.event_broker.events if e["event"] == "user"]
+    assert published == ["so cccd 001099012345", "tiep tuc"]
+
+
+async def test_a_second_server_continues_the_same_conversation(redis_store, redis_slice, domain):
+    await redis_store.save(conversation(domain, "s2", ["chao"]))
+    other = redis_server_store(domain, redis_slice)  # another Rasa server's store
+    tracker = await other.retrieve("s2")
+    tracker.update(UserUttered("hoi tiep"))
+    await other.save(tracker)
+    assert [e["text"] for e in other.event_broker.events] == ["hoi tiep"]  # only the new event
+    kept = await redis_store.retrieve("s2")
+    assert [e.text for e in kept.events if isinstance(e, UserUttered)] == ["chao", "hoi tiep"]
+
+
+async def test_redis_keys_expire_after_the_idle_limit_and_slide_with_each_message(redis_store, domain):
+    tracker = conversation(domain, "s3", ["xin chao"])
+    await redis_store.save(tracker)
+    key = redis_store.key_prefix + "s3"
+    redis_store.red.expire(key, 5)
+    await redis_store.save(tracker)
+    assert 3500 < redis_store.red.ttl(key) <= 3600
+    assert 3500 < redis_store.red.ttl(redis_store._count_key("s3")) <= 3600
+    assert await redis_store.keys() == ["s3"]
+
+
+def test_lock_store_uses_redis_url_and_prefix_and_is_shared(redis_slice):
+    url, prefix = redis_slice
+    first = SharedRedisLockStore(EndpointConfig(url=url, key_prefix=prefix))
+    second = SharedRedisLockStore(EndpointConfig(url=url, key_prefix=prefix))
+    ticket = first.issue_ticket("c1")
+    assert first.red.exists(prefix + ":lock:c1")
+    waiting = second.issue_ticket("c1")  # another server, same conversation
+    assert second.get_lock("c1").is_locked(waiting)
+    first.finish_serving("c1", ticket)
+    assert not second.get_lock("c1").is_locked(waiting)
+
+
+def test_redis_stores_refuse_a_url_that_is_not_redis(domain):
+    with pytest.raises(ValueError):
+        SessionRedisTrackerStore(domain, host="localhost")
+    with pytest.raises(ValueError):
+        SharedRedisLockStore(EndpointConfig(url="http://127.0.0.1:6379"))

@@ -9,7 +9,10 @@ A channel module (telegram.py, zalo.py) supplies three things:
 secret or signature, 400 for malformed JSON or an unknown shape, 200 for a
 duplicate without processing it again, and 200 at once for anything accepted;
 the message is then handled in the background and the answers go out through
-the messenger's API.
+the messenger's API. Above WEBHOOK_MAX_IN_FLIGHT deliveries being handled,
+and while the server stops, it answers 503 so the messenger retries later; on
+SIGTERM it finishes what is in flight (at most WEBHOOK_DRAIN_SECONDS). With
+REDIS_URL set, accepted deliveries go through the durable inbox (inbox.py).
 """
 from __future__ import annotations
 
@@ -17,6 +20,7 @@ import asyncio
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any, Awaitable, Callable, Dict, Iterable, List, Optional
@@ -29,6 +33,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
+from bot.channels.inbox import Inbox, inbox_enabled
 from bot.db.models import ButtonPayload, ChannelDelivery, OfferedButton
 from bot.handoff.relay import shared_relay
 from bot.handoff.residents import send_message
@@ -43,6 +48,9 @@ logger = logging.getLogger(__name__)
 MAX_INPUT_CHARS = 5000
 DELIVERY_RETENTION = timedelta(days=3)
 PRUNE_EVERY = 500
+DEFAULT_MAX_IN_FLIGHT = 200
+DEFAULT_DRAIN_SECONDS = 10.0
+REPLAY_EVERY_SECONDS = 5.0
 WELCOME_PAYLOAD = "/greet"
 # Commands a resident may type in a messenger ("/start" is what Telegram sends
 # when someone opens the bot).
@@ -248,8 +256,13 @@ class WebhookInput(InputChannel):
 
     def __init__(self, sessions: sessionmaker) -> None:
         self.deliveries = DeliveryLog(sessions)
+        self.inbox: Optional[Inbox] = Inbox(sessions) if inbox_enabled() else None
         self.relay = shared_relay(sessions)
         self._tasks: set = set()
+        self.max_in_flight = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT", "") or DEFAULT_MAX_IN_FLIGHT)
+        self.drain_seconds = float(os.environ.get("WEBHOOK_DRAIN_SECONDS", "") or DEFAULT_DRAIN_SECONDS)
+        self.draining = False
+        self._replayer: Optional[asyncio.Task] = None
 
     # -- what each channel supplies ---------------------------------------
     def authentic_headers(self, request: Request) -> bool:
@@ -278,6 +291,12 @@ class WebhookInput(InputChannel):
                 await self.on_server_start()
             except Exception:  # the assistant must come up even if the messenger is unreachable
                 logger.exception("%s: start-up call to the messenger failed", self.name())
+            if self.inbox is not None:
+                self._replayer = asyncio.ensure_future(self._replay_forever(on_new_message))
+
+        @hook.listener("before_server_stop")
+        async def stopping(app, loop) -> None:  # noqa: ANN001
+            await self.drain()
 
         @hook.route("/", methods=["GET"])
         async def health(request: Request) -> HTTPResponse:
@@ -310,13 +329,106 @@ class WebhookInput(InputChannel):
             return json_error(400, f"unknown shape: {error}")
         if incoming.kind == IGNORE:
             return response.json({"status": "ignored"})
-        if incoming.delivery_id and not self.deliveries.claim(self.name(), incoming.delivery_id):
-            logger.info("%s: duplicate delivery %s ignored", self.name(), incoming.delivery_id)
-            return response.json({"status": "duplicate"})
-        task = asyncio.ensure_future(self.handle(incoming, on_new_message))
+        if self.draining or len(self._tasks) >= self.max_in_flight:
+            # not claimed: the messenger's retry is processed, here or on another server
+            return response.json({"error": "busy, retry later"}, status=503, headers={"Retry-After": "5"})
+        item_id = None
+        if incoming.delivery_id:
+            try:
+                if self.inbox is not None:
+                    item_id = await asyncio.to_thread(
+                        self.inbox.accept, self.name(), incoming.delivery_id, raw.decode("utf-8", "replace")
+                    )
+                    fresh = item_id is not None
+                else:
+                    fresh = await asyncio.to_thread(self.deliveries.claim, self.name(), incoming.delivery_id)
+            except Exception as error:  # database away: not accepted, the messenger retries
+                logger.warning("%s: could not record delivery %s (%s); answered 503",
+                               self.name(), incoming.delivery_id, error.__class__.__name__)
+                return response.json({"error": "busy, retry later"}, status=503, headers={"Retry-After": "5"})
+            if not fresh:
+                logger.info("%s: duplicate delivery %s ignored", self.name(), incoming.delivery_id)
+                return response.json({"status": "duplicate"})
+        self._start(incoming, on_new_message, item_id)
+        return response.json({"status": "accepted"})
+
+    def _start(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+               item_id: Optional[int]) -> None:
+        task = asyncio.ensure_future(self._handle_and_finish(incoming, on_new_message, item_id))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
-        return response.json({"status": "accepted"})
+
+    async def _handle_and_finish(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                                 item_id: Optional[int]) -> None:
+        renewer = None
+        if item_id is not None and self.inbox is not None:
+            renewer = asyncio.ensure_future(self._keep_leased(item_id))
+        try:
+            await self.handle(incoming, on_new_message)
+        finally:
+            if renewer is not None:
+                renewer.cancel()
+        if item_id is not None and self.inbox is not None:
+            try:
+                await asyncio.to_thread(self.inbox.finish, item_id)
+            except Exception:  # the lease runs out and a server handles it again
+                logger.exception("%s: could not mark delivery %s done", self.name(), incoming.delivery_id)
+
+    async def _keep_leased(self, item_id: int) -> None:
+        """While a delivery is handled, keep other servers from taking it over."""
+        every = max(0.1, self.inbox.lease.total_seconds() / 3)
+        while True:
+            await asyncio.sleep(every)
+            try:
+                await asyncio.to_thread(self.inbox.renew, item_id)
+            except Exception:
+                logger.warning("%s: could not renew the lease of inbox item %s", self.name(), item_id, exc_info=True)
+
+    async def drain(self) -> None:
+        """Stop taking deliveries and let those in flight finish (bounded)."""
+        self.draining = True
+        if self._replayer is not None:
+            self._replayer.cancel()
+        pending = list(self._tasks)
+        if pending:
+            logger.info("%s: finishing %d deliveries before stopping", self.name(), len(pending))
+            done, left = await asyncio.wait(pending, timeout=self.drain_seconds)
+            if left:
+                logger.warning("%s: %d deliveries unfinished at stop%s", self.name(), len(left),
+                               "; another server replays them" if self.inbox is not None else "")
+
+    async def replay_expired(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> int:
+        """Handle inbox deliveries whose server did not finish them; how many."""
+        if self.inbox is None or self.draining:
+            return 0
+        room = self.max_in_flight - len(self._tasks)
+        if room <= 0:
+            return 0
+        claimed = await asyncio.to_thread(self.inbox.claim_expired, self.name(), min(room, 50))
+        for item_id, payload in claimed:
+            try:
+                incoming = self.parse(json.loads(payload))
+            except (ValueError, MalformedDelivery):
+                await asyncio.to_thread(self.inbox.finish, item_id, "failed")
+                continue
+            conversation = conversation_id(self.name(), incoming.sender)
+            if incoming.delivery_id and await asyncio.to_thread(self.inbox.in_tracker, conversation, incoming.delivery_id):
+                logger.info("%s: delivery %s was answered before its server stopped", self.name(), incoming.delivery_id)
+                await asyncio.to_thread(self.inbox.finish, item_id)
+                continue
+            logger.info("%s: replaying delivery %s left by a stopped server", self.name(), incoming.delivery_id)
+            self._start(incoming, on_new_message, item_id)
+        return len(claimed)
+
+    async def _replay_forever(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
+        while not self.draining:
+            try:
+                await self.replay_expired(on_new_message)
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # database away: try again next round
+                logger.warning("%s: inbox replay failed", self.name(), exc_info=True)
+            await asyncio.sleep(REPLAY_EVERY_SECONDS)
 
     async def handle(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         """Process one accepted delivery; errors are logged, never raised."""
@@ -352,6 +464,18 @@ class WebhookInput(InputChannel):
             )
         except Exception:
             logger.exception("%s: handling delivery %s failed", self.name(), incoming.delivery_id)
+            if incoming.kind != SERVICE:
+                await self.apologise(output, conversation)
+
+    async def apologise(self, output: OutputChannel, conversation: str) -> None:
+        """A polite "please try again" (with the way to a person) when handling failed."""
+        prompts = channel_prompts()
+        try:
+            await output.send_text_with_buttons(
+                conversation, prompts["try_again"], [{"title": prompts["human_button"], "payload": "/request_human"}]
+            )
+        except Exception:
+            logger.warning("%s: could not send the apology", self.name(), exc_info=True)
 
     def get_metadata(self, request: Request) -> Optional[Dict[str, Any]]:
         return None

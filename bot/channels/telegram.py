@@ -44,6 +44,7 @@ from bot.channels.telegram_bot import BotHandle, TelegramConfig, build_bot
 from bot.db.engine import session_factory
 from bot.log_safety import hashed
 from bot.handoff.relay import reminder_after
+from bot.scale.once import first_to_claim
 from bot.handoff.team_chat import parse_callback
 from bot.library.search import search as search_library
 
@@ -60,6 +61,7 @@ INLINE_RESULTS = 10  # answerInlineQuery allows 50; a phone shows about 5
 INLINE_CACHE_SECONDS = 300
 INLINE_DESCRIPTION_CHARS = 120
 REMINDER_SWEEP_MAX_SECONDS = 60.0
+SET_WEBHOOK_ONCE_SECONDS = 60  # one setWebhook per deployment start, not one per Rasa server
 # What a resident can send that is not text; each gets the "please type" answer.
 NON_TEXT_FIELDS = (
     "photo", "sticker", "voice", "audio", "video", "video_note", "animation",
@@ -176,6 +178,8 @@ class TelegramInput(WebhookInput):
             self._reminders = asyncio.ensure_future(self.relay.remind_forever(waited, every))
         if not self.config.webhook_url:
             return
+        if not await asyncio.to_thread(first_to_claim, "telegram-set-webhook", SET_WEBHOOK_ONCE_SECONDS):
+            return  # another Rasa server of this deployment registers it
         bot = await self.bot_handle.ready()
         await bot.set_webhook(
             self.config.webhook_url, secret_token=self.config.secret, allowed_updates=ALLOWED_UPDATES

@@ -13,6 +13,7 @@ from sqlalchemy.pool import QueuePool
 from bot.settings import VAR_DIR
 
 DEFAULT_SQLITE_FILE = VAR_DIR / "tro-ly-so.sqlite3"
+CONNECT_TIMEOUT_SECONDS = 5  # an unreachable server fails fast instead of hanging a request
 
 
 def database_url(env: Optional[Mapping[str, str]] = None) -> str:
@@ -46,7 +47,8 @@ def make_engine(url: str) -> Engine:
         )
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return create_engine(url, future=True, pool_pre_ping=True)
+    connect_args = {"connect_timeout": CONNECT_TIMEOUT_SECONDS} if url.startswith("postgresql") else {}
+    return create_engine(url, future=True, pool_pre_ping=True, connect_args=connect_args)
 
 
 @lru_cache(maxsize=None)

@@ -48,6 +48,31 @@ class ChannelDelivery(Base):
     received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
 
 
+class WebhookInboxItem(Base):
+    """An accepted webhook delivery, kept until it is answered (REDIS_URL set).
+
+    The server that answered 200 handles it under a lease; if that server dies,
+    a live one replays the delivery once the lease is over. The raw body (the
+    resident's unmasked message) is cleared as soon as the delivery is done.
+    """
+
+    __tablename__ = "webhook_inbox"
+    __table_args__ = (
+        UniqueConstraint("channel", "delivery_id", name="uq_webhook_inbox_delivery"),
+        Index("ix_webhook_inbox_status_lease", "status", "lease_until"),
+        Index("ix_webhook_inbox_received_at", "received_at"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    channel = Column(String(32), nullable=False)
+    delivery_id = Column(String(128), nullable=False)
+    payload = Column(Text)  # the raw body; None once done
+    status = Column(String(16), nullable=False)  # pending / done / failed
+    attempts = Column(Integer, nullable=False, default=1)
+    lease_until = Column(DateTime(timezone=True))
+    received_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+
+
 class ChannelToken(Base):
     """The current OAuth tokens of a channel (Zalo), stored before they are used.
 

@@ -1,0 +1,1 @@
+"""Running several Rasa servers on shared engines (Redis, RabbitMQ)."""

@@ -14,10 +14,12 @@ def patched():
 
 
 async def counting_server():
-    """A real HTTP server on 127.0.0.1 that counts the TCP connections it accepts."""
-    connections = []
+    """A real HTTP server on 127.0.0.1 that records the client address (host, port)
+    of every request: one distinct address per TCP connection."""
+    connections = set()
 
     async def webhook(request):
+        connections.add(request.transport.get_extra_info("peername"))
         return web.json_response({"events": [], "responses": [], "seen": request.headers.get("X-Token")})
 
     app = web.Application()
@@ -26,15 +28,7 @@ async def counting_server():
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
-    server = site._server  # noqa: SLF001
-    port = server.sockets[0].getsockname()[1]
-    original = server._protocol_factory  # noqa: SLF001
-
-    def factory():
-        connections.append(1)
-        return original()
-
-    server._protocol_factory = factory  # noqa: SLF001
+    port = runner.addresses[0][1]
     return runner, port, connections
 
 

@@ -191,15 +191,9 @@ def rss_peak_mib(pid: int) -> Optional[float]:
 
 
 def rasa_pid(serve_pid: int) -> Optional[int]:
-    for child in Path("/proc").glob("[0-9]*"):
-        try:
-            status = (child / "status").read_text()
-            cmdline = (child / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if f"PPid:\t{serve_pid}\n" in status and {b"rasa", b"bot.rasa_server"} & set(cmdline) and b"run" in cmdline:
-            return int(child.name)
-    return None
+    from bench.speed import children
+
+    return children(serve_pid).get("rasa")
 
 
 async def run_channel(channel: Channel, users: int, seconds: float, think: tuple, seed: int) -> dict:

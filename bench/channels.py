@@ -35,7 +35,7 @@ import aiohttp
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.stats import percentile  # noqa: E402
+from bench.stats import children, percentile  # noqa: E402
 from tests.conftest import load_examples  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram, private_text_update  # noqa: E402
 from tests.fakes.zalo_api import FakeZalo, ZaloEvents  # noqa: E402
@@ -191,8 +191,6 @@ def rss_peak_mib(pid: int) -> Optional[float]:
 
 
 def rasa_pid(serve_pid: int) -> Optional[int]:
-    from bench.speed import children
-
     return children(serve_pid).get("rasa")
 
 

@@ -46,7 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.channels import TelegramChannel, questions, rss_peak_mib, run_channel  # noqa: E402
-from bench.stats import percentile  # noqa: E402
+from bench.stats import children, percentile  # noqa: E402
 from tests.fakes.telegram_api import FakeTelegram  # noqa: E402
 from tests.fakes.zalo_api import FakeZalo  # noqa: E402
 from tests.serve_helpers import channel_env, start_assistant, stop_assistant  # noqa: E402
@@ -129,26 +129,6 @@ async def closed_loop(rasa_port: int, residents: int, seconds: float, seed: int)
         ))
         level.elapsed = time.monotonic() - started
     return level
-
-
-def children(serve_pid: int) -> Dict[str, int]:
-    """pids of the Rasa server, action server and web app started by serve."""
-    found: Dict[str, int] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            status = (entry / "status").read_text()
-            argv = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if f"PPid:\t{serve_pid}\n" not in status:
-            continue
-        if b"rasa_sdk" in argv or b"bot.action_server" in argv:
-            found["actions"] = int(entry.name)
-        elif {b"rasa", b"bot.rasa_server"} & set(argv) and b"run" in argv:
-            found["rasa"] = int(entry.name)
-        elif b"bot" in argv and b"web" in argv:
-            found["web"] = int(entry.name)
-    return found
 
 
 def cpu_seconds(pid: int) -> float:

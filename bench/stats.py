@@ -1,7 +1,8 @@
-"""What the benchmark scripts share: the percentile they report."""
+"""What the benchmark scripts share: the percentile they report, the processes `serve` started."""
 from __future__ import annotations
 
-from typing import Iterable
+from pathlib import Path
+from typing import Dict, Iterable
 
 
 def percentile(values: Iterable[float], q: float) -> float:
@@ -10,3 +11,23 @@ def percentile(values: Iterable[float], q: float) -> float:
     if not ordered:
         return float("nan")
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+
+
+def children(serve_pid: int) -> Dict[str, int]:
+    """pids of the Rasa server, action server and web app started by serve."""
+    found: Dict[str, int] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            status = (entry / "status").read_text()
+            argv = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"PPid:\t{serve_pid}\n" not in status:
+            continue
+        if b"rasa_sdk" in argv or b"bot.action_server" in argv:
+            found["actions"] = int(entry.name)
+        elif {b"rasa", b"bot.rasa_server"} & set(argv) and b"run" in argv:
+            found["rasa"] = int(entry.name)
+        elif b"bot" in argv and b"web" in argv:
+            found["web"] = int(entry.name)
+    return found

@@ -215,6 +215,24 @@ class TicketStore:
 
 FORGOTTEN = "forgotten:"
 BUTTON_KEEP = timedelta(hours=48)  # Zalo buttons offered to a resident (their id in clear)
+# An open ticket with no message either way for this long is closed (and its address forgotten).
+STALE_AFTER = timedelta(days=7)
+STALE = "stale"  # closed_by of such a ticket
+
+
+def close_stale(session: Session, now: Optional[datetime] = None) -> int:
+    """Open or taken tickets without a message in the team group for STALE_AFTER are
+    closed, dated as if their rating window had ended, so that the same retention pass
+    forgets their clear address: an abandoned ticket does not keep it for ever."""
+    now = now or utcnow()
+    since = now - STALE_AFTER
+    recent = select(HandoffMessage.ticket_id).where(HandoffMessage.created_at >= since)
+    return session.execute(
+        update(HandoffTicket)
+        .where(HandoffTicket.status.in_(ACTIVE), HandoffTicket.opened_at < since, ~HandoffTicket.id.in_(recent))
+        .values(status=CLOSED, closed_by=STALE, closed_at=now - RATING_WINDOW - timedelta(seconds=1))
+        .execution_options(synchronize_session=False)
+    ).rowcount or 0
 
 
 def forget_addresses(session: Session, now: Optional[datetime] = None) -> int:
@@ -232,7 +250,8 @@ def forget_addresses(session: Session, now: Optional[datetime] = None) -> int:
 
 def prune(session: Session, cutoff: datetime, now: Optional[datetime] = None) -> int:
     """Retention (with the question log's, hourly): tickets closed before `cutoff` and
-    their group messages; the clear address of tickets past their rating window;
+    their group messages; abandoned open tickets (STALE_AFTER) closed; the clear
+    address of tickets past their rating window;
     Zalo buttons offered more than 48 h ago; web chat outbox rows fetched a day ago
     or older than `cutoff`. The caller commits. Returns how many tickets went."""
     now = now or utcnow()
@@ -242,6 +261,7 @@ def prune(session: Session, cutoff: datetime, now: Optional[datetime] = None) ->
         delete(HandoffTicket).where(HandoffTicket.status == CLOSED, HandoffTicket.closed_at < cutoff)
         .execution_options(synchronize_session=False)
     ).rowcount or 0
+    close_stale(session, now)
     forget_addresses(session, now)
     session.execute(
         delete(OfferedButton).where(OfferedButton.offered_at < now - BUTTON_KEEP).execution_options(synchronize_session=False)

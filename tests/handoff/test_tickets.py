@@ -149,3 +149,30 @@ def test_a_flooded_group_gets_no_more_tickets_this_hour(store, monkeypatch):
     assert store.opened_for_group(-300, utcnow() - timedelta(hours=1)) == 3
     assert group_is_flooded(store, -300)
     assert not group_is_flooded(store, -301), "other groups are not affected"
+
+
+def test_an_abandoned_open_ticket_is_closed_and_forgets_the_address(store, database):
+    from bot.handoff.tickets import STALE, prune
+
+    sessions = session_factory(database)
+    abandoned, _ = store.open("zalo", "zalo:246845883530000888", None, -100)
+    store.posted(abandoned.id, -100, 21)
+    taken, _ = store.open("telegram", "telegram:830000888", None, -100)
+    store.take(taken.id, "Lan")
+
+    def retention(days_later):
+        with sessions() as session:
+            prune(session, cutoff=utcnow() - timedelta(days=180), now=utcnow() + timedelta(days=days_later))
+            session.commit()
+
+    retention(3)  # a few quiet days: still waiting for the team
+    assert store.get(abandoned.id).status == OPEN and store.get(taken.id).status == TAKEN
+    retention(8)
+    for ticket in (abandoned, taken):
+        closed = store.get(ticket.id)
+        assert closed.status == CLOSED
+        assert closed.conversation_id == f"forgotten:{ticket.id}"
+    assert store.active_for("zalo:246845883530000888") is None
+    with sessions() as session:
+        from bot.db.models import HandoffTicket
+        assert {row.closed_by for row in session.query(HandoffTicket)} == {STALE}

@@ -13,7 +13,9 @@ a real HTTP server on 127.0.0.1) and drives it from one asyncio process:
 - REST webhook, closed loop, no think time, with 1, 10 and 50 concurrent
   residents: each sends a held-out question (tests/nlu_holdout.yml) or walks a
   journey (start, then "tiep" / a button), waits for the complete answer (the
-  HTTP response carries every message) and sends the next at once.
+  HTTP response carries every message) and sends the next at once. With
+  --session-messages N a resident hands over to a new one after N messages
+  (Rasa's cost per message grows with the conversation's length).
   Reported: msg/s, p50/p95/p99 of the complete answer, errors (non-200, no
   message, timeout).
 - Telegram webhook at 20 residents (short think time so that each answer is
@@ -97,10 +99,14 @@ def resident_script(rng: random.Random, texts: List[str]):
 
 
 async def resident(http: aiohttp.ClientSession, url: str, sender: str, texts: List[str], until: float,
-                   level: Level, rng: random.Random) -> None:
+                   level: Level, rng: random.Random, session_messages: int = 0) -> None:
     script = resident_script(rng, texts)
+    first, sent = sender, 0
     while time.monotonic() < until:
         text = next(script)
+        if session_messages and sent and sent % session_messages == 0:
+            sender = f"{first}-s{sent}"  # the next resident (a new conversation); REST ids are [A-Za-z0-9_-]
+        sent += 1
         started = time.monotonic()
         try:
             async with http.post(url, json={"sender": sender, "message": text}) as reply:
@@ -113,7 +119,7 @@ async def resident(http: aiohttp.ClientSession, url: str, sender: str, texts: Li
             level.errors += 1
 
 
-async def closed_loop(rasa_port: int, residents: int, seconds: float, seed: int) -> Level:
+async def closed_loop(rasa_port: int, residents: int, seconds: float, seed: int, session_messages: int = 0) -> Level:
     url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
     texts = questions()
     level = Level(residents)
@@ -124,7 +130,8 @@ async def closed_loop(rasa_port: int, residents: int, seconds: float, seed: int)
         started = time.monotonic()
         until = started + seconds
         await asyncio.gather(*(
-            resident(http, url, f"speed-{seed}-{residents}-{i}", texts, until, level, random.Random(rng.random()))
+            resident(http, url, f"speed-{seed}-{residents}-{i}", texts, until, level, random.Random(rng.random()),
+                     session_messages)
             for i in range(residents)
         ))
         level.elapsed = time.monotonic() - started
@@ -211,7 +218,7 @@ def measure(name: str, root: Path, args, telegram: FakeTelegram, zalo: FakeZalo)
                     if process in pids:
                         spies.append((process, profile(pids[process], args.seconds, args.profile / f"{name}-{process}")))
             cpu_before = {process: cpu_seconds(pid) for process, pid in pids.items()}
-            level = asyncio.run(closed_loop(assistant["RASA_PORT"], residents, args.seconds, seed))
+            level = asyncio.run(closed_loop(assistant["RASA_PORT"], residents, args.seconds, seed, args.session_messages))
             summary = level.summary()
             # CPU time per answered message: what a message costs, whatever else the machine is doing
             answered = max(1, len(level.latencies))
@@ -284,6 +291,9 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per load level (default 20)")
     parser.add_argument("--levels", type=int, nargs="+", default=list(LEVELS))
     parser.add_argument("--warmup", type=float, default=20.0, help="seconds of warm-up load first (default 20)")
+    parser.add_argument("--session-messages", type=int, default=0, metavar="N",
+                        help="each simulated resident hands over to a new one (new conversation) after N messages; "
+                             "0 (default): one conversation per resident for the whole level")
     parser.add_argument("--telegram-users", type=int, default=20)
     parser.add_argument("--profile", type=Path, help="py-spy the servers at the top level; frames written here")
     parser.add_argument("--json", type=Path, help="also write the results here")

@@ -12,14 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from tests.ports import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 START_TIMEOUT = 420
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def http(url, payload=None, timeout=60):
@@ -61,7 +59,8 @@ def channel_env(telegram, zalo) -> dict:  # noqa: ANN001
 
 def start_assistant(workdir: Path, extra_env: dict = None, root: Path = ROOT) -> dict:
     """Start the three processes of the project at ``root``; return their ports, process, log and database."""
-    ports = {"RASA_PORT": free_port(), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
+    # RASA_INSTANCES=N puts Rasa servers on RASA_PORT+1 ... RASA_PORT+N (bot/scale/front.py)
+    ports = {"RASA_PORT": free_port(block=8), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
     log = workdir / "serve.log"
     database = f"sqlite:///{workdir / 'assistant.sqlite3'}"
     env = {

@@ -209,7 +209,7 @@ def summarize(rows: List[Dict[str, Any]]) -> Dict[str, Any]:
 
 
 def threshold_sweep(rows: List[Dict[str, Any]]) -> List[Dict[str, float]]:
-    """Accuracy if the fallback threshold were t, from the raw DIET confidences."""
+    """Accuracy if the fallback threshold were t, from the raw classifier confidences."""
     sweep = []
     for threshold in [0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8]:
         right = in_scope_fallbacks = 0
@@ -319,7 +319,7 @@ def print_report(results: Dict[str, Dict[str, Any]], sweep: List[Dict[str, float
         print(f"\nmost frequent confusions ({name}): expected -> predicted (count)")
         for expected, predicted, count in results[name]["summary"]["confusions"][:10]:
             print(f"  {expected} -> {predicted} ({count})")
-    print("\nfallback threshold sweep (ours, raw DIET confidence):")
+    print("\nfallback threshold sweep (first model, raw classifier confidence):")
     for entry in sweep:
         print(
             f"  threshold {entry['threshold']:.1f}: accuracy {entry['accuracy']:.3f}, "

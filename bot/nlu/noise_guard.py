@@ -1,6 +1,6 @@
 """Sends messages with no words in them (empty, digits, unknown emoji) to fallback.
 
-DIET has nothing to go on for "", "🤔🤔" or "0912345678", yet it still returns
+The intent classifier has nothing to go on for "", "🤔🤔" or "0912345678", yet it still returns
 its most likely intent. This component, placed after the FallbackClassifier,
 makes such messages an ``nlu_fallback`` with full confidence, so the resident
 gets the "please type your question" answer instead of a guess.

@@ -1,5 +1,5 @@
 """The intent classifier behind the two views, trained through the NLU
-pipeline of config.yml (normaliser with both views and folded copies, the
+pipeline proposed in bot/nlu/pipeline_two_views.yml (normaliser with both views and folded copies, the
 four count featurizers, the linear classifier)."""
 import unicodedata
 from pathlib import Path
@@ -20,7 +20,8 @@ from bot.nlu.linear_classifier import LinearIntentClassifier
 from bot.nlu.normalizer_component import VietnameseNormalizer
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "config.yml"
+# The proposed pipeline (config.yml keeps the folded view and DIET for now).
+CONFIG = ROOT / "bot" / "nlu" / "pipeline_two_views.yml"
 
 # "bán" (sell) and "bàn" (table) are one word once folded ("ban").
 TRAINING = {
@@ -80,7 +81,7 @@ def trained(tmp_path_factory):
     return train(tmp_path_factory.mktemp("linear"))
 
 
-def test_config_gives_the_classifier_counts_on_both_views():
+def test_the_pipeline_gives_the_classifier_counts_on_both_views():
     steps = pipeline_steps()
     assert steps[0].get("views") == "both" and steps[0].get("folded_copies") is True
     featurizers = [s for s in steps if s["name"] == "CountVectorsFeaturizer"]

@@ -113,3 +113,20 @@ def test_a_conversation_start_is_not_a_later_turn_to_the_cache(policy):
     found = [policy._get_possible_keys(lookup, s) for s in (start, later)]
     assert found == [RulePolicy._get_possible_keys(policy, lookup, s) for s in (start, later)]
     assert found[0] != found[1]
+
+
+def test_a_miss_compares_only_the_rules_of_the_previous_action(policy, monkeypatch):
+    lookup = policy.lookup["rules"]
+    compared = []
+    real = RulePolicy._is_rule_applicable
+
+    def counting(self, rule_key, turn_index, conversation_state):
+        compared.append(rule_key)
+        return real(self, rule_key, turn_index, conversation_state)
+
+    monkeypatch.setattr(RulePolicy, "_is_rule_applicable", counting)
+    states = [state(action="action_listen", intent="ask_pay_water"), state(action="utter_ask_pay_water", intent="ask_pay_water")]
+    found = policy._get_possible_keys(lookup, states)
+    assert found == {policy._create_feature_key(RULES[1])}
+    # the one rule whose latest state follows utter_ask_pay_water, at both of its states
+    assert set(compared) == found and len(compared) == 2

@@ -75,3 +75,43 @@ def test_tensorflow_threads_default_small_but_the_operator_wins():
     env = {"TF_INTER_OP_PARALLELISM_THREADS": "2"}
     rasa_server.tune_environment(env)
     assert env == {"TF_INTER_OP_PARALLELISM_THREADS": "2", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
+
+
+async def test_only_the_forms_validation_actions_get_the_domain(tmp_path, domain):
+    # endpoints.yml's enable_selective_domain: Rasa otherwise serialises the whole
+    # domain into every action call
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import read_endpoint_config
+
+    from bot.serve import render_endpoints
+    from bot.settings import PROJECT_ROOT, Settings
+
+    bodies = {}
+
+    async def webhook(request):
+        body = await request.json()
+        bodies[body["next_action"]] = body
+        return web.json_response({"events": [], "responses": []})
+
+    app = web.Application()
+    app.router.add_post("/webhook", webhook)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        settings = Settings.from_env({"ACTIONS_PORT": str(port), "ACTIONS_TOKEN": "t" * 32})
+        endpoint = read_endpoint_config(str(render_endpoints(settings, PROJECT_ROOT / "endpoints.yml")), "action_endpoint")
+        tracker = DialogueStateTracker("s1", domain.slots)
+        for name in ("action_offer_resume", "action_check_fallback", "validate_journey_form", "validate_handoff_form"):
+            await RemoteAction(name, endpoint).run(
+                CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses), tracker, domain
+            )
+    finally:
+        await rasa_server.close_sessions()
+        await runner.cleanup()
+    assert "domain" not in bodies["action_offer_resume"] and "domain" not in bodies["action_check_fallback"]
+    assert bodies["validate_journey_form"]["domain"]["forms"] and bodies["validate_handoff_form"]["domain"]["forms"]

@@ -108,10 +108,50 @@ def patch_endpoint_requests() -> None:
     endpoints.EndpointConfig.request = request
 
 
+class EventsValidator:
+    """Rasa's action-response schema, checked per event against its own type only.
+
+    The schema's event items are a ``oneOf`` of 23 sub-schemas told apart by
+    the ``event`` constant, so jsonschema tries every event against all of them
+    (5 % of the Rasa server's time in bench/speed.py's profile). An event that
+    is valid against the base item schema and against the one sub-schema of its
+    own ``event`` matches exactly one branch, so ``is_valid`` here implies the
+    full schema's; anything it does not accept goes to the full validator,
+    which gives Rasa's error.
+    """
+
+    def __init__(self, schema: Dict[Text, Any]) -> None:
+        from jsonschema.validators import validator_for
+
+        cls = validator_for(schema)
+        self.full = cls(schema)
+        items = schema["properties"]["events"]["items"]
+        self._base = cls({k: v for k, v in items.items() if k != "oneOf"})
+        self._by_event = {}
+        for branch in items["oneOf"]:
+            const = branch["properties"]["event"]["const"]
+            if const in self._by_event:  # not told apart by the constant: no short cut
+                self._by_event = {}
+                break
+            self._by_event[const] = cls(branch)
+        self._responses = cls(schema["properties"]["responses"])
+
+    def is_valid(self, result: Any) -> bool:
+        if not self._by_event or not isinstance(result, dict):
+            return False
+        events = result.get("events", [])
+        if not isinstance(events, list) or not self._responses.is_valid(result.get("responses", [])):
+            return False
+        for event in events:
+            branch = self._by_event.get(event.get("event")) if isinstance(event, dict) else None
+            if branch is None or not self._base.is_valid(event) or not branch.is_valid(event):
+                return False
+        return True
+
+
 def patch_action_result_validation() -> None:
-    """Validate action server responses with a validator built once."""
+    """Validate action server responses with validators built once (EventsValidator)."""
     from jsonschema.exceptions import best_match
-    from jsonschema.validators import validator_for
     from rasa.core.actions.action import RemoteAction
     from rasa.shared.constants import DOCS_BASE_URL
 
@@ -120,9 +160,10 @@ def patch_action_result_validation() -> None:
     def _validate_action_result(self, result: Dict[Text, Any]) -> bool:  # noqa: ANN001
         nonlocal validator
         if validator is None:
-            schema = self.action_response_format_spec()
-            validator = validator_for(schema)(schema)
-        error = best_match(validator.iter_errors(result))
+            validator = EventsValidator(self.action_response_format_spec())
+        if validator.is_valid(result):
+            return True
+        error = best_match(validator.full.iter_errors(result))
         if error is None:
             return True
         error.message += (

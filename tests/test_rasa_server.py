@@ -115,3 +115,48 @@ async def test_only_the_forms_validation_actions_get_the_domain(tmp_path, domain
         await runner.cleanup()
     assert "domain" not in bodies["action_offer_resume"] and "domain" not in bodies["action_check_fallback"]
     assert bodies["validate_journey_form"]["domain"]["forms"] and bodies["validate_handoff_form"]["domain"]["forms"]
+
+
+EVENT_TYPES = ["user", "action", "slot", "active_loop", "bot", "followup", "reminder", "session_started", "nope", None, 3]
+VALUES = [None, "x", "", 0, 1.5, True, [], ["a"], {}, {"name": "a"}, {"text": "t", "intent": {"name": "greet"}}]
+FIELDS = ["name", "value", "text", "timestamp", "metadata", "parse_data", "policy", "confidence", "intent", "date_time", "entities"]
+
+
+def _results():
+    from hypothesis import strategies as st
+
+    event = st.builds(
+        lambda kind, extra: {**({"event": kind} if kind != "missing" else {}), **extra},
+        st.sampled_from(EVENT_TYPES + ["missing"]),
+        st.dictionaries(st.sampled_from(FIELDS), st.sampled_from(VALUES), max_size=4),
+    )
+    return st.fixed_dictionaries(
+        {},
+        optional={
+            "events": st.one_of(st.lists(event, max_size=4), st.sampled_from(VALUES)),
+            "responses": st.one_of(st.lists(st.sampled_from(VALUES), max_size=3), st.sampled_from(VALUES)),
+        },
+    )
+
+
+def test_the_per_event_check_accepts_only_what_the_full_schema_accepts():
+    from hypothesis import given, settings
+    from rasa.core.actions.action import RemoteAction
+
+    validator = rasa_server.EventsValidator(RemoteAction.action_response_format_spec())
+    seen = {"fast": 0}
+
+    @settings(max_examples=400, deadline=None)
+    @given(_results())
+    def check(result):
+        if validator.is_valid(result):
+            seen["fast"] += 1
+            assert validator.full.is_valid(result), result
+
+    check()
+    typical = {
+        "events": [{"event": "slot", "name": "journey_input", "value": None}, {"event": "active_loop", "name": None}],
+        "responses": [{"text": "Dạ", "buttons": [{"title": "Tiếp", "payload": "/journey_resume"}]}],
+    }
+    assert validator.is_valid(typical) and validator.is_valid({"events": [], "responses": []})
+    assert seen["fast"] > 0  # the generated cases reach the short cut, not only the fallback

@@ -11,6 +11,10 @@ Two costs that bench/speed.py's profile showed on every custom action call
   which re-checks the (constant) schema against its metaschema every time;
   here the validator is built once and validates each response as before.
 
+With NLU_URL set (`serve` does it, bot/nlu_server.py), messages are parsed
+by the NLU process on the other core over a kept-open connection; if it does
+not answer within NLU_TIMEOUT_SECONDS the message is parsed here as before.
+
 TensorFlow (DIET) gets small thread pools unless the operator sets
 ``TF_INTRA_OP_PARALLELISM_THREADS`` / ``TF_INTER_OP_PARALLELISM_THREADS``:
 one message is a tiny batch, and on a 2-core machine the Rasa server shares
@@ -175,6 +179,89 @@ def patch_action_result_validation() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+NLU_TIMEOUT_SECONDS = 2.0
+NLU_DOWN_SECONDS = 5.0  # after a failure, parse in process for this long before asking again
+
+
+class RemoteNLU:
+    """The NLU process (bot/nlu_server.py) as seen from the Rasa server."""
+
+    def __init__(self, url: str, token: str, clock: Any = None) -> None:
+        import time
+
+        self.url = url.rstrip("/") + "/parse"
+        self.headers = {"X-NLU-Token": token}
+        self._clock = clock or time.monotonic
+        self._down_until = 0.0
+        self._sessions: Dict[int, Any] = {}
+
+    def _session(self) -> Any:
+        import aiohttp
+
+        loop = asyncio.get_running_loop()
+        session = self._sessions.get(id(loop))
+        if session is None or session.closed:
+            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=NLU_TIMEOUT_SECONDS, connect=1.0))
+            self._sessions[id(loop)] = session
+        return session
+
+    async def parse(self, text: str, message_id: Optional[str]) -> Optional[Dict[Text, Any]]:
+        """Parse data, or None (down, slow, refused): the caller parses in process."""
+        import logging
+
+        if self._clock() < self._down_until:
+            return None
+        try:
+            async with self._session().post(self.url, json={"text": text, "message_id": message_id},
+                                            headers=self.headers) as response:
+                if response.status == 200:
+                    return await response.json()
+                problem = f"HTTP {response.status}"
+        except (asyncio.TimeoutError, OSError, ValueError) as error:
+            problem = type(error).__name__
+        except Exception as error:  # aiohttp.ClientError and its kin  # noqa: BLE001
+            problem = type(error).__name__
+        self._down_until = self._clock() + NLU_DOWN_SECONDS
+        logging.getLogger(__name__).warning(
+            "NLU process did not answer (%s): parsing in process for %.0f s", problem, NLU_DOWN_SECONDS)
+        return None
+
+    async def close(self) -> None:
+        for session in self._sessions.values():
+            await session.close()
+        self._sessions.clear()
+
+
+def patch_remote_nlu(env: Dict[str, str] = os.environ) -> Optional[RemoteNLU]:  # noqa: B006
+    """MessageProcessor.parse_message asks the NLU process first (NLU_URL, NLU_TOKEN)."""
+    url, token = env.get("NLU_URL", "").strip(), env.get("NLU_TOKEN", "").strip()
+    if not url or not token:
+        return None
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    remote = RemoteNLU(url, token)
+
+    async def parse_message(self, message, tracker=None, only_output_properties=True):  # noqa: ANN001, ANN202
+        # Rasa 3.6.21's parse_message, with the NLU process in place of the graph when it answers
+        parse_data = None
+        if self.http_interpreter is None and only_output_properties:
+            parse_data = await remote.parse(message.text, message.message_id)
+        if parse_data is None:
+            if self.http_interpreter:
+                parse_data = await self.http_interpreter.parse(message)
+            else:
+                if tracker is None:
+                    tracker = DialogueStateTracker.from_events(message.sender_id, [])
+                parse_data = self._parse_message_with_graph(message, tracker, only_output_properties)
+        self._update_full_retrieval_intent(parse_data)
+        self._check_for_unseen_features(parse_data)
+        return parse_data
+
+    MessageProcessor.parse_message = parse_message
+    return remote
+
+
 def apply() -> None:
     import rasa
 
@@ -182,6 +269,7 @@ def apply() -> None:
         raise RuntimeError(f"bot/rasa_server.py is written for Rasa {RASA_VERSION}, not {rasa.__version__}")
     patch_endpoint_requests()
     patch_action_result_validation()
+    patch_remote_nlu()
 
 
 def main(argv: Optional[list] = None) -> None:

@@ -60,7 +60,7 @@ def channel_env(telegram, zalo) -> dict:  # noqa: ANN001
 def start_assistant(workdir: Path, extra_env: dict = None, root: Path = ROOT) -> dict:
     """Start the three processes of the project at ``root``; return their ports, process, log and database."""
     # RASA_INSTANCES=N puts Rasa servers on RASA_PORT+1 ... RASA_PORT+N (bot/scale/front.py)
-    ports = {"RASA_PORT": free_port(block=8), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
+    ports = {"RASA_PORT": free_port(block=8), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port(), "NLU_PORT": free_port()}
     log = workdir / "serve.log"
     database = f"sqlite:///{workdir / 'assistant.sqlite3'}"
     env = {

@@ -179,6 +179,31 @@ def patch_action_result_validation() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+def patch_interpolation() -> None:
+    """Rasa fills ``{slot}`` placeholders in every string of a response, button
+    payloads included, and a journey button's payload is JSON
+    (``/start_journey{"journey_name":"pay_bill"}``): Rasa then logs an ERROR with
+    a traceback (KeyError) and returns the string as it was, on most answers.
+    Such strings are returned as they are without the false error."""
+    import re
+
+    from rasa.core.nlg import interpolator
+
+    placeholder = re.compile(r"{([^\n{}]+?)}")
+    original = interpolator.interpolate_text
+
+    def interpolate_text(response: Text, values: Dict[Text, Text]) -> Text:
+        names = placeholder.findall(response)
+        if (names and "{{" not in response and "}}" not in response
+                and not any(name in values or "[" in name or "]" in name for name in names)):
+            return response  # what Rasa returns after its KeyError
+        return original(response, values)
+
+    interpolate_text.rasa_original = original  # type: ignore[attr-defined]
+    if not hasattr(interpolator.interpolate_text, "rasa_original"):
+        interpolator.interpolate_text = interpolate_text
+
+
 NLU_TIMEOUT_SECONDS = 2.0
 NLU_DOWN_SECONDS = 5.0  # after a failure, parse in process for this long before asking again
 
@@ -269,6 +294,7 @@ def apply() -> None:
         raise RuntimeError(f"bot/rasa_server.py is written for Rasa {RASA_VERSION}, not {rasa.__version__}")
     patch_endpoint_requests()
     patch_action_result_validation()
+    patch_interpolation()
     patch_remote_nlu()
 
 

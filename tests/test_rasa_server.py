@@ -160,3 +160,21 @@ def test_the_per_event_check_accepts_only_what_the_full_schema_accepts():
     }
     assert validator.is_valid(typical) and validator.is_valid({"events": [], "responses": []})
     assert seen["fast"] > 0  # the generated cases reach the short cut, not only the fallback
+
+
+@pytest.mark.parametrize("text", [
+    '/start_journey{"journey_name":"pay_bill"}', "Dạ, {bill_type} ạ", "không có gì", "{{literal}} {bill_type}",
+    "{không_phải_slot} và {bill_type}", "{a]b}",
+])
+def test_responses_are_filled_as_rasa_fills_them_without_false_errors(text, caplog, capsys):
+    import logging
+
+    from rasa.core.nlg import interpolator
+
+    values = {"bill_type": "điện"}
+    assert interpolator.interpolate_text(text, values) == interpolator.interpolate_text.rasa_original(text, values)
+    capsys.readouterr()
+    caplog.set_level(logging.DEBUG)
+    interpolator.interpolate(
+        {"text": "Dạ", "buttons": [{"title": "Bắt đầu", "payload": '/start_journey{"journey_name":"pay_bill"}'}]}, values)
+    assert "interpolator.interpolate.text" not in caplog.text + capsys.readouterr().out

@@ -22,6 +22,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     create_admin = commands.add_parser("create-admin", help="create an admin account (password asked, or read from stdin)")
     create_admin.add_argument("username")
     create_admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create_admin.add_argument("--role", choices=["approver", "editor"], default="approver",
+                              help="editor: proposes answer changes; approver: also publishes them (default)")
     seed = commands.add_parser("seed-log", help="fill the question log with a synthetic period (to try the dashboard)")
     seed.add_argument("--rows", type=int, default=20_000)
     seed.add_argument("--days", type=int, default=30)
@@ -67,7 +69,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         run()
         return 0
     if args.command == "create-admin":
-        return create_admin_command(args.username, args.password_stdin)
+        return create_admin_command(args.username, args.password_stdin, args.role)
     if args.command == "seed-log":
         from bot.db.engine import database_url
         from bot.questionlog.seed import seed as seed_log
@@ -96,7 +98,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 2
 
 
-def create_admin_command(username: str, from_stdin: bool) -> int:
+def create_admin_command(username: str, from_stdin: bool, role: str = "approver") -> int:
     import getpass
 
     from bot.db.engine import session_factory
@@ -110,11 +112,11 @@ def create_admin_command(username: str, from_stdin: bool) -> int:
             print("Passwords differ", file=sys.stderr)
             return 1
     try:
-        AdminAccounts(session_factory()).create(username, password)
+        AdminAccounts(session_factory()).create(username, password, role)
     except AuthError as error:
         print(f"Not created: {error}", file=sys.stderr)
         return 1
-    print(f"Admin {username.strip().lower()} created")
+    print(f"Admin {username.strip().lower()} created ({role})")
     return 0
 
 

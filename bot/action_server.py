@@ -31,6 +31,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.answers.addressing import address_responses
 from bot.log_safety import hashed, protect_logs
 from bot.prompts import section
 from bot.settings import VAR_DIR
@@ -132,7 +133,8 @@ def create_app(action_package: str, token: str) -> Sanic:
                 hashed(action_call["tracker"].get("sender_id")),
             )
             return response.json(failure_answer(action_call))
-        return response.json(result)
+        # texts in the resident's own form of address ("bác", "cô", ...; bot/answers/addressing.py)
+        return response.json(address_responses(result or {}, action_call["tracker"].get("slots") or {}))
 
     @app.exception(Exception)
     async def on_error(request: Request, exception: Exception) -> HTTPResponse:

@@ -12,9 +12,11 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from bot.answers import live
 from bot.journeys.engine import Catalogue, default_catalogue
+from bot.library.catalogue import AnswerCatalogue, build_catalogue
 
 _lock = threading.Lock()
 _journeys: Tuple[Optional[int], Optional[Catalogue]] = (None, None)
+_library: Tuple[Optional[int], Optional[AnswerCatalogue]] = (None, None)
 
 
 def journeys_with_texts(base: Catalogue, texts: Dict[str, Dict[str, str]]) -> Catalogue:
@@ -62,3 +64,34 @@ def as_date(value: Any) -> Optional[datetime.date]:
         return datetime.date.fromisoformat(str(value))
     except ValueError:
         return None
+
+
+def checked_dates(sources: Dict[str, List[Dict[str, Any]]]) -> Dict[str, datetime.date]:
+    """{intent: the latest check date of its sources}."""
+    found: Dict[str, datetime.date] = {}
+    for intent, items in sources.items():
+        dates = [d for d in (as_date(item.get("checked")) for item in items if isinstance(item, dict)) if d]
+        if dates:
+            found[intent] = max(dates)
+    return found
+
+
+def library_catalogue() -> AnswerCatalogue:
+    """The answer library (web pages, handouts, Telegram inline mode) of the published answers."""
+    global _library
+    snapshot = live.snapshot()
+    revision, library = _library
+    if revision == snapshot.revision and library is not None:
+        return library
+    with _lock:
+        revision, library = _library
+        if revision == snapshot.revision and library is not None:
+            return library
+        texts = snapshot.journey_texts()
+        library = build_catalogue(
+            published_responses=snapshot.responses(),
+            published_journeys=lambda base: journeys_with_texts(base, texts),
+            published_dates=checked_dates(snapshot.sources()),
+        )
+        _library = (snapshot.revision, library)
+    return library

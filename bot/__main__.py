@@ -37,6 +37,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     from bot.directory.cli import add_arguments as directory_arguments
 
     directory_arguments(commands.add_parser("directory", help="import/export the team directory (CSV)"))
+    from bot.answers.export import add_arguments as answers_arguments
+
+    answers_arguments(commands.add_parser("answers", help="diff/export the answers published in the admin against the repo files"))
     args = parser.parse_args(argv)
 
     load_env_file()
@@ -90,6 +93,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from bot.questionlog.consumer import run as run_consumer
 
         return run_consumer()
+    if args.command == "answers":
+        from bot.answers.export import run as run_answers
+
+        return run_answers(args)
     if args.command == "directory":
         from bot.directory.cli import run as run_directory
 

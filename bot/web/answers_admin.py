@@ -30,6 +30,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from bot.answers import store
+from bot.answers.export import as_lines
 from bot.answers.published import library_catalogue
 from bot.library.catalogue import ANSWER_RULES, JOURNEY, Entry, answer_rules, parse_payload, reading_order
 from bot.nlu.normalizer import fold_diacritics, nfc_lower
@@ -123,20 +124,6 @@ def new_content(key: str, current: Dict[str, Any], text: str, buttons: List[Dict
         chosen.pop("buttons", None)
     variations[i] = chosen
     return {"variations": variations}
-
-
-def as_lines(key: str, content: Dict[str, Any]) -> List[str]:
-    """Content as lines for a diff: text, then one line per button (every variation)."""
-    if store.kind_of(key) == store.RESPONSE:
-        lines = []
-        for v in content.get("variations") or []:
-            label = " ".join(f"[{k}: {json.dumps(v[k], ensure_ascii=False)}]" for k in ("condition", "channel") if v.get(k))
-            lines.append((label + " " if label else "") + str(v.get("text") or ""))
-            lines += [f"  nút: {b.get('title')} → {b.get('payload')}" for b in v.get("buttons") or []]
-        return lines
-    if store.kind_of(key) == store.JOURNEY:
-        return [str(content.get("text") or "")]
-    return [json.dumps(s, ensure_ascii=False) for s in content.get("sources") or []]
 
 
 def diff_rows(key: str, old: Dict[str, Any], new: Dict[str, Any]) -> List[Tuple[str, str]]:

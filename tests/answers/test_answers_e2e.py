@@ -16,7 +16,9 @@ import pytest
 from bot.answers import store
 from bot.db.engine import session_factory
 from bot.web.auth import AdminAccounts
-from tests.channels.test_telegram import say
+from bot.journeys.render import start_payload
+from tests.channels.test_telegram import say, update_ids, webhook
+from tests.fakes.telegram_api import callback_update
 
 PASSWORD = "mat-khau-du-dai-123"
 NEW_TEXT = "Dạ, bản mới: để trả tiền nước, anh/chị cần mã khách hàng in trên hóa đơn nước ạ."
@@ -91,13 +93,26 @@ def test_a_published_text_reaches_telegram_at_once_and_revert_brings_the_old_one
     assert wait_for_text(assistant, fake_telegram, "mã danh bộ") == old
 
 
+def said_now(assistant, fake_telegram, chat, text=None, button=None):
+    """The texts of the answers to this message (or button press) only (the fake keeps every message of the chat)."""
+    before = len(fake_telegram.find(fake_telegram.sent_to(chat)))
+    if button is None:
+        replies = say(assistant, fake_telegram, chat, text)
+    else:
+        status, _ = webhook(assistant, callback_update(next(update_ids), chat, button, f"cbq-{chat}"))
+        assert status == 200
+        replies = fake_telegram.settle(fake_telegram.sent_to(chat))
+    return " ".join(r.params["text"] for r in replies[before:])
+
+
 def test_the_resident_is_addressed_as_they_present_themselves_for_the_conversation(assistant, fake_telegram):
     chat = next(chats)
-    first = say(assistant, fake_telegram, chat, "cháu ơi, bác muốn trả tiền nước thì làm sao")
-    assert "bác cần mã khách hàng" in first[0].params["text"]
-    assert "anh/chị" not in " ".join(r.params["text"] for r in first)
-    later = say(assistant, fake_telegram, chat, "còn trả tiền điện thì sao")  # no form in this message: kept
-    assert "anh/chị" not in " ".join(r.params["text"] for r in later)
-    assert "bác" in " ".join(r.params["text"] for r in later)
+    first = said_now(assistant, fake_telegram, chat, "cháu ơi, bác muốn trả tiền nước thì làm sao")
+    assert "bác cần mã khách hàng" in first and "anh/chị" not in first
+    later = said_now(assistant, fake_telegram, chat, "còn trả tiền điện thì sao")  # no form in this message: kept
+    assert "mã khách hàng" in later and "anh/chị" not in later and "bác" in later
+    # journey steps come from the action server: said in the same form
+    spoken = said_now(assistant, fake_telegram, chat, button=start_payload("open_account"))
+    assert "bác đã có thẻ căn cước" in spoken and "anh/chị" not in spoken
     other = say(assistant, fake_telegram, next(chats), "tui muốn trả tiền nước")
     assert "anh/chị cần mã khách hàng" in other[0].params["text"]

@@ -15,6 +15,7 @@ same value.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -101,6 +102,13 @@ def create_app(action_package: str, token: str) -> Sanic:
             logger.warning("actions: refused a request without the right %s header", TOKEN_HEADER)
             return response.json({"error": "forbidden"}, status=403)
         return None
+
+    @app.before_server_start
+    async def read_answers(_app: Sanic, _loop: Any = None) -> None:
+        """Seed/sync and read the published answers at start, not during a resident's first message."""
+        from bot.answers import live
+
+        await asyncio.get_running_loop().run_in_executor(None, live.snapshot)
 
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:

@@ -41,6 +41,8 @@ class PublishedAnswersNLG(TemplatedNaturalLanguageGenerator):
         self._live = live or (default() if poll == POLL_SECONDS else LiveAnswers(poll_seconds=poll))
         self._merged: Optional[Dict[Text, List[Dict[Text, Any]]]] = None
         self._revision: Optional[int] = None
+        # seed/sync and read the answers now, at start, not during a resident's first message
+        self._refresh()
 
     def _refresh(self) -> None:
         if self.responses is not self._merged:

@@ -57,6 +57,10 @@ class AnswerError(ValueError):
     """A change that the rules do not allow (the message is shown to the admin, in Vietnamese)."""
 
 
+class NotAllowed(AnswerError):
+    """The admin's role does not allow this (an editor publishing, approving their own change)."""
+
+
 def response_key(name: str) -> str:
     return f"{RESPONSE}:{name}"
 
@@ -240,9 +244,9 @@ def propose(
 ) -> AnswerVersion:
     """A new version of ``key`` in review; published at once when ``publish`` and the actor is an approver."""
     if actor.role not in ROLES:
-        raise AnswerError("Tài khoản chưa được phân quyền sửa câu trả lời.")
+        raise NotAllowed("Tài khoản chưa được phân quyền sửa câu trả lời.")
     if publish and actor.role != APPROVER:
-        raise AnswerError("Người biên tập không tự đăng được: cần một người duyệt khác.")
+        raise NotAllowed("Người biên tập không tự đăng được: cần một người duyệt khác.")
     if not (reason or "").strip():
         raise AnswerError("Cần ghi lý do sửa.")
     if not (source or "").strip() or checked_on is None:
@@ -267,13 +271,13 @@ def propose(
 def approve(factory: sessionmaker, version_id: int, actor: Actor) -> AnswerVersion:
     """Publish a version in review: only an approver, and not the author of an editor's version."""
     if actor.role != APPROVER:
-        raise AnswerError("Chỉ người duyệt mới đăng được câu trả lời.")
+        raise NotAllowed("Chỉ người duyệt mới đăng được câu trả lời.")
     with factory() as session, session.begin():
         version = session.get(AnswerVersion, version_id)
         if version is None or version.status != REVIEW:
             raise AnswerError("Phiên bản này không còn chờ duyệt.")
         if version.author == actor.username and not _was_approver(session, version):
-            raise AnswerError("Thay đổi của người biên tập cần một người khác duyệt.")
+            raise NotAllowed("Thay đổi của người biên tập cần một người khác duyệt.")
         answer = session.get(Answer, version.answer_id)
         _publish(session, answer, version, actor.username)
     _notify()
@@ -290,7 +294,7 @@ def _was_approver(session: Session, version: AnswerVersion) -> bool:
 
 def reject(factory: sessionmaker, version_id: int, actor: Actor) -> AnswerVersion:
     if actor.role != APPROVER:
-        raise AnswerError("Chỉ người duyệt mới từ chối được.")
+        raise NotAllowed("Chỉ người duyệt mới từ chối được.")
     with factory() as session, session.begin():
         version = session.get(AnswerVersion, version_id)
         if version is None or version.status != REVIEW:

@@ -241,6 +241,8 @@ async def edit_page(request: web.Request) -> web.Response:
             try:
                 await blocking(store.propose, sessions, key, new_content(key, content, text, buttons), actor,
                                form_values["reason"], form_values["source"], checked_on, publish)
+            except store.NotAllowed as refused:
+                raise web.HTTPForbidden(text=str(refused))
             except store.AnswerError as refused:
                 error = str(refused)
             else:
@@ -268,7 +270,7 @@ async def edit_page(request: web.Request) -> web.Response:
 async def review_page(request: web.Request) -> web.Response:
     sessions = request.app[SESSIONS_KEY]
     actor = actor_of(request)
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         form = await request.post()
         if actor.role != store.APPROVER:
@@ -277,6 +279,7 @@ async def review_page(request: web.Request) -> web.Response:
             version_id = int(str(form.get("version") or ""))
         except ValueError:
             version_id = 0
+        status = 400
         try:
             if form.get("action") == "approve":
                 await blocking(store.approve, sessions, version_id, actor)
@@ -286,6 +289,7 @@ async def review_page(request: web.Request) -> web.Response:
                 error = "Không rõ thao tác."
         except store.AnswerError as refused:
             error = str(refused)
+            status = 403 if isinstance(refused, store.NotAllowed) else 400
         if not error:
             raise web.HTTPSeeOther("/admin/answers/review?done=1")
 
@@ -297,7 +301,7 @@ async def review_page(request: web.Request) -> web.Response:
         ]
 
     pending = await blocking(lambda: _with_session(sessions, load))
-    return render(request, "admin/answer_review.html", status=403 if error and "duyệt" in error else (400 if error else 200),
+    return render(request, "admin/answer_review.html", status=status,
                   pending=pending, error=error, actor=actor, APPROVER=store.APPROVER,
                   notice="Đã xử lý." if request.query.get("done") else None)
 

@@ -166,3 +166,14 @@ async def test_what_an_admin_typed_is_shown_escaped(client):
     page = await (await client.get(EDIT)).text()
     assert "<script>alert(1)</script>" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+async def test_a_version_no_longer_in_review_cannot_be_published_again(client):
+    csrf = await login(client, "duyet")
+    with client.sessions() as session:
+        answer = store.answer_by_key(session, KEY)
+        first = store.versions(session, answer.id)[-1]
+    answer = await client.post("/admin/answers/review", data={"csrf": csrf, "version": first.id, "action": "approve"},
+                               allow_redirects=False)
+    assert answer.status == 400
+    assert "không còn chờ duyệt" in await answer.text()

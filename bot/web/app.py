@@ -22,6 +22,7 @@ from bot.db.engine import session_factory
 from bot.handoff.relay import Relay
 from bot.settings import Settings
 from bot.web.admin import add_routes as add_admin_routes
+from bot.web.answers_admin import add_routes as add_answer_routes
 from bot.web.library import add_routes as add_library_routes
 from bot.web.auth import AdminAccounts
 from bot.web.limits import LIMITS_KEY, WebLimits
@@ -168,6 +169,7 @@ def create_app(settings: Settings, sessions: Optional[sessionmaker] = None) -> w
     if created:
         logger.info("Created the first admin account %r from ADMIN_USERNAME/ADMIN_PASSWORD", created)
     add_admin_routes(app, sessions)
+    add_answer_routes(app)
     add_library_routes(app)
     return app
 

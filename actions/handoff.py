@@ -5,6 +5,12 @@ TELEGRAM_HANDOFF_CHAT_ID is set), `action_handoff` opens a ticket and posts the
 resident's recent messages (masked) to the group; from then on the relay
 (bot/handoff/relay.py) carries the conversation. Otherwise, or if the post
 fails, the resident gets the team's contact from the directory.
+
+The shipped sample rows of the directory ([MẪU]) are never shown nor used: with
+only those (no real directory imported yet), the resident is not offered
+sample communes, no ticket goes to a sample group, and the answer is the
+general way (the commune People's Committee), or a ticket in
+TELEGRAM_HANDOFF_CHAT_ID if that is set.
 """
 from __future__ import annotations
 
@@ -51,12 +57,17 @@ def prompts() -> Dict[str, str]:
     return section("handoff")
 
 
+def resident_directory() -> Directory:
+    """The directory residents may be shown: without the shipped sample rows ([MẪU])."""
+    return default_directory().for_residents()
+
+
 class ActionAskCommune(Action):
     def name(self) -> Text:
         return "action_ask_commune"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        directory = default_directory()
+        directory = resident_directory()
         buttons = commune_buttons(directory) if len(directory.teams) <= MAX_COMMUNE_BUTTONS else []
         dispatcher.utter_message(text=prompts()["ask_commune"], buttons=buttons)
         return []
@@ -90,7 +101,10 @@ class ValidateHandoffForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         if value == UNKNOWN:
             return {"commune": UNKNOWN, "commune_attempts": 0}
-        team = default_directory().find(str(value or ""))
+        directory = resident_directory()
+        if not directory.teams:
+            return {"commune": UNKNOWN, "commune_attempts": 0}  # nothing to look up: the general way
+        team = directory.find(str(value or ""))
         if team is not None:
             return {"commune": team.commune, "commune_attempts": 0}
         attempts = int(tracker.get_slot("commune_attempts") or 0) + 1
@@ -159,7 +173,7 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = prompts()
         commune = tracker.get_slot("commune")
-        team = default_directory().find(commune) if commune and commune != UNKNOWN else None
+        team = resident_directory().find(commune) if commune and commune != UNKNOWN else None
         if await open_ticket(tracker, team):
             relay = section("relay")
             dispatcher.utter_message(text=relay["opened"].format(team=team.team_name if team else GENERIC_TEAM))

@@ -11,6 +11,12 @@ Two costs that bench/speed.py's profile showed on every custom action call
   which re-checks the (constant) schema against its metaschema every time;
   here the validator is built once and validates each response as before.
 
+A custom action that cannot be run (the action server down or restarting, a
+time-out, a 5xx) makes Rasa log the error and drop the action's events, and the
+resident gets no reply at all; here the resident gets the polite "try again in
+a moment" message (bot/prompts.yml ``channels.try_again``, with the button to a
+person) instead, once per message however many actions fail in that turn.
+
 TensorFlow (DIET) gets small thread pools unless the operator sets
 ``TF_INTRA_OP_PARALLELISM_THREADS`` / ``TF_INTER_OP_PARALLELISM_THREADS``:
 one message is a tiny batch, and on a 2-core machine the Rasa server shares
@@ -134,6 +140,60 @@ def patch_action_result_validation() -> None:
     RemoteAction._validate_action_result = _validate_action_result
 
 
+def apology_messages() -> list:
+    """The polite "try again" answer, as the message dicts of a bot utterance."""
+    from bot.prompts import section
+
+    say = section("channels")
+    return [{"text": say["try_again"], "buttons": [{"title": say["human_button"], "payload": "/request_human"}]}]
+
+
+def _apologised_this_turn(tracker: Any, text: str) -> bool:
+    """Whether the apology was already uttered since the resident's last message."""
+    from rasa.shared.core.events import BotUttered, UserUttered
+
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, BotUttered) and event.text == text:
+            return True
+    return False
+
+
+def patch_action_failures() -> None:
+    """An action that fails (not a rejection) answers the resident with the apology."""
+    import logging
+
+    from rasa.core.actions.action import ActionExecutionRejection, create_bot_utterance
+    from rasa.core.processor import MessageProcessor
+
+    logger = logging.getLogger("bot.rasa_server")
+    original = MessageProcessor._run_action
+
+    async def _run_action(self, action, tracker, output_channel, nlg, prediction):  # noqa: ANN001, ANN202
+        run = action.run
+
+        async def guarded(output_channel, nlg, temporary_tracker, domain):  # noqa: ANN001, ANN202
+            try:
+                return await run(output_channel, nlg, temporary_tracker, domain)
+            except ActionExecutionRejection:
+                raise
+            except Exception:  # noqa: BLE001 - whatever failed, the resident gets an answer
+                logger.exception("Action %s failed; the resident is asked to try again", action.name())
+                messages = apology_messages()
+                if _apologised_this_turn(tracker, messages[0]["text"]):
+                    return []
+                return [create_bot_utterance(dict(message)) for message in messages]
+
+        action.run = guarded  # this action object only (Rasa makes one per prediction)
+        try:
+            return await original(self, action, tracker, output_channel, nlg, prediction)
+        finally:
+            del action.run
+
+    MessageProcessor._run_action = _run_action
+
+
 def apply() -> None:
     import rasa
 
@@ -141,6 +201,7 @@ def apply() -> None:
         raise RuntimeError(f"bot/rasa_server.py is written for Rasa {RASA_VERSION}, not {rasa.__version__}")
     patch_endpoint_requests()
     patch_action_result_validation()
+    patch_action_failures()
 
 
 def main(argv: Optional[list] = None) -> None:

@@ -75,3 +75,47 @@ def test_tensorflow_threads_default_small_but_the_operator_wins():
     env = {"TF_INTER_OP_PARALLELISM_THREADS": "2"}
     rasa_server.tune_environment(env)
     assert env == {"TF_INTER_OP_PARALLELISM_THREADS": "2", "TF_INTRA_OP_PARALLELISM_THREADS": "1"}
+
+
+async def run_failing_actions(names, domain_actions=None):
+    """Run custom actions through Rasa's MessageProcessor._run_action (patched) against an
+    action endpoint nobody listens on; what the resident was sent."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+    from tests.ports import free_port
+
+    domain = Domain.from_dict({"actions": list(names)})
+    processor = object.__new__(MessageProcessor)  # no model: _run_action needs the domain only
+    processor.domain = domain
+    tracker = DialogueStateTracker.from_events("s1", [UserUttered("tiep tuc")], domain.slots)
+    output = CollectingOutputChannel()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")
+    for name in names:
+        prediction = PolicyPrediction.for_action_name(domain, name, "a policy")
+        await processor._run_action(
+            RemoteAction(name, endpoint), tracker, output, TemplatedNaturalLanguageGenerator({}), prediction
+        )
+    await rasa_server.close_sessions()
+    return output.messages, tracker
+
+
+async def test_an_action_server_down_gets_the_resident_a_polite_try_again():
+    from bot.prompts import section
+
+    messages, tracker = await run_failing_actions(["action_no_journey_open", "action_offer_resume"])
+    say = section("channels")
+    # once per message, however many actions failed, with the button to a person
+    assert [m["text"] for m in messages] == [say["try_again"]]
+    assert messages[0]["buttons"] == [{"title": say["human_button"], "payload": "/request_human"}]
+    assert len(messages[0]["text"]) <= 220
+    # the failed actions are still on the tracker, so the conversation goes on
+    assert [e.action_name for e in tracker.events if e.type_name == "action"] == [
+        "action_no_journey_open", "action_offer_resume",
+    ]

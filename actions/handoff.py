@@ -29,7 +29,7 @@ from actions.journey import open_journey, say, state_of
 from bot.db.engine import session_factory
 from bot.db.models import utcnow
 from bot.directory import Directory, Team, default_directory, in_sentence
-from bot.handoff.relay import end_button
+from bot.handoff.relay import HANDOFF_CAPPED, end_button
 from bot.handoff.residents import WEB_CHANNEL
 from bot.handoff.team_chat import TeamChat, fallback_chat_id
 from bot.handoff.tickets import TicketStore
@@ -145,6 +145,15 @@ def group_is_flooded(tickets: TicketStore, chat_id: int) -> bool:
     return True
 
 
+def capped(tracker: Tracker) -> bool:
+    """The web app marked the resident's message: their client address has opened
+    WEB_HANDOFF_TICKETS_PER_IP_HOUR tickets this hour (bot/web/limits.py)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return bool((event.get("metadata") or {}).get(HANDOFF_CAPPED))
+    return False
+
+
 async def open_ticket(tracker: Tracker, team: Optional[Team]) -> bool:
     """Open a ticket and post it to the team's group; False when that is not possible."""
     chat = team_chat()
@@ -174,7 +183,8 @@ class ActionHandoff(Action):
         text = prompts()
         commune = tracker.get_slot("commune")
         team = resident_directory().find(commune) if commune and commune != UNKNOWN else None
-        if await open_ticket(tracker, team):
+        over_cap = capped(tracker)
+        if not over_cap and await open_ticket(tracker, team):
             relay = section("relay")
             dispatcher.utter_message(text=relay["opened"].format(team=team.team_name if team else GENERIC_TEAM))
             if team is not None:
@@ -182,7 +192,9 @@ class ActionHandoff(Action):
             dispatcher.utter_message(text=relay["opened_wait"])
             dispatcher.utter_message(text=text["safety"], buttons=[end_button()])
             return [] if team is not None else [SlotSet("commune", None)]
-        if team is not None:
+        if over_cap:  # too many tickets from the resident's address this hour: no ticket
+            message = text["capped"]
+        elif team is not None:
             message = text["contact"].format(team=team.team_name, commune=in_sentence(team.commune), phone=team.phone)
         else:
             message = text["generic"]

@@ -74,6 +74,7 @@ def start_assistant(workdir: Path, extra_env: dict = None, root: Path = ROOT) ->
         # the whole suite chats from 127.0.0.1: the web chat's rate limits (bot/web/limits.py)
         # are tested in tests/web/test_app.py
         "WEB_RATE_PER_IP": "100000", "WEB_RATE_PER_SENDER": "100000", "WEB_NEW_SENDERS_PER_IP_HOUR": "100000",
+        "WEB_HANDOFF_TICKETS_PER_IP_HOUR": "100000",
         **(extra_env or {}),
     }
     with open(log, "wb") as out:

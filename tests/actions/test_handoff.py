@@ -201,3 +201,19 @@ async def test_only_sample_rows_no_ticket_goes_to_a_sample_group(only_sample, te
     posted = [call for call in telegram_on.find(telegram_on.sent_to(-1001000000002))
               if call.at >= started and "toi can nguoi giup" in call.params.get("text", "")]
     assert posted == []
+
+
+async def test_a_message_marked_capped_opens_no_ticket_and_points_to_the_committee(telegram_on):
+    from bot.prompts import section
+
+    sender, started = "rest-capped-1", time.monotonic()
+    t = resident_tracker(sender, "Xã Hòa Bình")
+    t.events[-1]["metadata"] = {"handoff_capped": True}
+    dispatcher = CollectingDispatcher()
+    await ActionHandoff().run(dispatcher, t, {})
+    said = texts(dispatcher)
+    assert said[0] == section("handoff")["capped"] and "UBND xã/phường" in said[0] and len(said[0]) <= 220
+    assert "/handoff_end" not in payloads(dispatcher) and len(dispatcher.messages) <= 3
+    time.sleep(1)
+    assert [c for c in telegram_on.find(telegram_on.sent_to(-1001000000002))
+            if c.at >= started and "toi can nguoi giup" in c.params.get("text", "")] == []

@@ -143,3 +143,20 @@ async def test_zalo_sends_to_one_user_are_paced(fake_zalo, tmp_path, monkeypatch
     finally:
         await client.close()
     assert all(result.ok for result in results) and took >= 1.8, (results, took)
+
+
+async def test_a_telegram_retry_after_is_waited_out_then_sent(fake_telegram, monkeypatch):
+    from bot.channels.telegram_bot import TelegramConfig, build_bot
+
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    chat = 830_777_002
+    bot = build_bot(TelegramConfig(fake_telegram.token, "", fake_telegram.base_url, ""))
+    await bot.initialize()
+    fake_telegram.fail_next("sendMessage", 429, "Too Many Requests: retry after 1", retry_after=1)
+    try:
+        started = time.monotonic()
+        await bot.send_message(chat, "tin")
+        took = time.monotonic() - started
+    finally:
+        await bot.shutdown()
+    assert len(fake_telegram.find(fake_telegram.sent_to(chat))) == 2 and took >= 1.0  # refused, then sent

@@ -6,7 +6,11 @@ Two costs that bench/speed.py's profile showed on every custom action call
 
 - Rasa's ``EndpointConfig.request`` opens a new aiohttp session, and so a new
   TCP connection, for every request; here one session per event loop and
-  endpoint configuration is kept open (same headers, auth and timeout).
+  endpoint configuration is kept open (same headers, auth and timeout). Idle
+  connections are dropped after KEEPALIVE_SECONDS, before the action server
+  (Sanic, 5 s) closes them, and a request that meets a connection the server
+  had just closed ("Can not write request body", "Server disconnected") is
+  sent once more on a new one; a refused connection is not retried.
 - ``RemoteAction._validate_action_result`` calls ``jsonschema.validate``,
   which re-checks the (constant) schema against its metaschema every time;
   here the validator is built once and validates each response as before.
@@ -30,6 +34,7 @@ import sys
 from typing import Any, Dict, Optional, Text, Tuple
 
 RASA_VERSION = "3.6.21"
+KEEPALIVE_SECONDS = 2.0  # below Sanic's KEEP_ALIVE_TIMEOUT (5 s) of the action server
 TF_THREADS = {"TF_INTRA_OP_PARALLELISM_THREADS": "1", "TF_INTER_OP_PARALLELISM_THREADS": "1"}
 
 
@@ -50,9 +55,24 @@ class _SessionPool:
                tuple(sorted((endpoint.basic_auth or {}).items())))
         session = self._sessions.get(key)
         if session is None or session.closed or getattr(session, "_loop", loop) is not loop:
-            session = endpoint.session()
+            session = self._new_session(endpoint)
             self._sessions[key] = session
         return session
+
+    @staticmethod
+    def _new_session(endpoint: Any) -> Any:
+        """As ``EndpointConfig.session()``, with idle connections dropped early."""
+        import aiohttp
+        from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT
+
+        auth = None
+        if endpoint.basic_auth:
+            auth = aiohttp.BasicAuth(endpoint.basic_auth["username"], endpoint.basic_auth["password"])
+        return aiohttp.ClientSession(
+            headers=endpoint.headers, auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=KEEPALIVE_SECONDS),
+        )
 
     async def close(self) -> None:
         sessions, self._sessions = list(self._sessions.values()), {}
@@ -72,6 +92,7 @@ def patch_endpoint_requests() -> None:
     """``EndpointConfig.request`` with a kept-open session (otherwise unchanged)."""
     import ssl
 
+    import aiohttp
     from aiohttp import ContentTypeError
     from rasa.utils import endpoints
     from rasa.utils.endpoints import ClientResponseError, concat_url
@@ -95,21 +116,29 @@ def patch_endpoint_requests() -> None:
             headers.update(self.headers)
         sslcontext = ssl.create_default_context(cafile=self.cafile) if self.cafile else None
         session = pool.get(self)
-        async with session.request(
-            method,
-            concat_url(self.url, subpath),
-            headers=headers,
-            params=self.combine_parameters(kwargs),
-            compress=compress,
-            ssl=sslcontext,
-            **kwargs,
-        ) as response:
-            if response.status >= 400:
-                raise ClientResponseError(response.status, response.reason, await response.content.read())
+        for attempt in (1, 2):
             try:
-                return await response.json()
-            except ContentTypeError:
-                return None
+                async with session.request(
+                    method,
+                    concat_url(self.url, subpath),
+                    headers=headers,
+                    params=self.combine_parameters(kwargs),
+                    compress=compress,
+                    ssl=sslcontext,
+                    **kwargs,
+                ) as response:
+                    if response.status >= 400:
+                        raise ClientResponseError(response.status, response.reason, await response.content.read())
+                    try:
+                        return await response.json()
+                    except ContentTypeError:
+                        return None
+            except aiohttp.ClientConnectorError:
+                raise  # refused: the server is away, no use trying again now
+            except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError):
+                if attempt == 2:
+                    raise
+        return None
 
     endpoints.EndpointConfig.request = request
 

@@ -119,3 +119,43 @@ async def test_an_action_server_down_gets_the_resident_a_polite_try_again():
     assert [e.action_name for e in tracker.events if e.type_name == "action"] == [
         "action_no_journey_open", "action_offer_resume",
     ]
+
+
+async def test_a_connection_closed_by_the_server_is_tried_once_more_on_a_new_one():
+    """The action server closing a kept-open connection as a request goes out ("Server
+    disconnected"): the request is sent again on a new connection, once."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    connections = []
+
+    async def handle(reader, writer):
+        connections.append(writer.get_extra_info("peername"))
+        await reader.readuntil(b"\r\n\r\n")
+        if len(connections) == 1:  # the first connection dies without an answer
+            writer.close()
+            return
+        body = b'{"events": [], "responses": []}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n" + body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        answer = await EndpointConfig(f"http://127.0.0.1:{port}/webhook").request(json={"next_action": "x"})
+    finally:
+        await rasa_server.close_sessions()
+        server.close()
+        await server.wait_closed()
+    assert answer == {"events": [], "responses": []} and len(connections) == 2
+
+
+async def test_a_refused_connection_is_not_retried():
+    import aiohttp
+    from rasa.utils.endpoints import EndpointConfig
+    from tests.ports import free_port
+
+    with pytest.raises(aiohttp.ClientConnectorError):
+        await EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook").request(json={})
+    await rasa_server.close_sessions()

@@ -1,8 +1,10 @@
 """`python -m bot serve`: run the Rasa server, the action server and the web app.
 
 All three run as child processes in the foreground. Ctrl-C or SIGTERM stops
-them all; if one of them dies, the others are stopped too and serve exits
-non-zero, so a supervisor (systemd, a container) can restart the set.
+them all; if the Rasa server or the web app dies, the others are stopped too
+and serve exits non-zero, so a supervisor (systemd, a container) can restart
+the set. The action server is restarted on its own (it holds no state); while
+it is away the Rasa server answers "try again in a moment" (bot/rasa_server.py).
 
 With RASA_INSTANCES=N (bot/scale/front.py) there are N Rasa servers behind
 HAProxy on RASA_PORT; one that dies is restarted on its own, as are HAProxy
@@ -155,6 +157,7 @@ def services(settings: Settings, model: Path, env: Mapping[str, str]) -> List[Se
             "actions",
             [python, "-m", "bot.action_server"],
             f"http://{local}:{settings.actions_port}/health",
+            restart=True,  # stateless; meanwhile residents are asked to try again
         ),
         Service(
             "rasa",

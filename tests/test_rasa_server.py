@@ -178,3 +178,86 @@ def test_responses_are_filled_as_rasa_fills_them_without_false_errors(text, capl
     interpolator.interpolate(
         {"text": "Dạ", "buttons": [{"title": "Bắt đầu", "payload": '/start_journey{"journey_name":"pay_bill"}'}]}, values)
     assert "interpolator.interpolate.text" not in caplog.text + capsys.readouterr().out
+
+async def run_failing_actions(names, domain_actions=None):
+    """Run custom actions through Rasa's MessageProcessor._run_action (patched) against an
+    action endpoint nobody listens on; what the resident was sent."""
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.core.policies.policy import PolicyPrediction
+    from rasa.core.processor import MessageProcessor
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+    from tests.ports import free_port
+
+    domain = Domain.from_dict({"actions": list(names)})
+    processor = object.__new__(MessageProcessor)  # no model: _run_action needs the domain only
+    processor.domain = domain
+    tracker = DialogueStateTracker.from_events("s1", [UserUttered("tiep tuc")], domain.slots)
+    output = CollectingOutputChannel()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook")
+    for name in names:
+        prediction = PolicyPrediction.for_action_name(domain, name, "a policy")
+        await processor._run_action(
+            RemoteAction(name, endpoint), tracker, output, TemplatedNaturalLanguageGenerator({}), prediction
+        )
+    await rasa_server.close_sessions()
+    return output.messages, tracker
+
+
+async def test_an_action_server_down_gets_the_resident_a_polite_try_again():
+    from bot.prompts import section
+
+    messages, tracker = await run_failing_actions(["action_no_journey_open", "action_offer_resume"])
+    say = section("channels")
+    # once per message, however many actions failed, with the button to a person
+    assert [m["text"] for m in messages] == [say["try_again"]]
+    assert messages[0]["buttons"] == [{"title": say["human_button"], "payload": "/request_human"}]
+    assert len(messages[0]["text"]) <= 220
+    # the failed actions are still on the tracker, so the conversation goes on
+    assert [e.action_name for e in tracker.events if e.type_name == "action"] == [
+        "action_no_journey_open", "action_offer_resume",
+    ]
+
+
+async def test_a_connection_closed_by_the_server_is_tried_once_more_on_a_new_one():
+    """The action server closing a kept-open connection as a request goes out ("Server
+    disconnected"): the request is sent again on a new connection, once."""
+    from rasa.utils.endpoints import EndpointConfig
+
+    connections = []
+
+    async def handle(reader, writer):
+        connections.append(writer.get_extra_info("peername"))
+        await reader.readuntil(b"\r\n\r\n")
+        if len(connections) == 1:  # the first connection dies without an answer
+            writer.close()
+            return
+        body = b'{"events": [], "responses": []}'
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: "
+                     + str(len(body)).encode() + b"\r\n\r\n" + body)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    try:
+        answer = await EndpointConfig(f"http://127.0.0.1:{port}/webhook").request(json={"next_action": "x"})
+    finally:
+        await rasa_server.close_sessions()
+        server.close()
+        await server.wait_closed()
+    assert answer == {"events": [], "responses": []} and len(connections) == 2
+
+
+async def test_a_refused_connection_is_not_retried():
+    import aiohttp
+    from rasa.utils.endpoints import EndpointConfig
+    from tests.ports import free_port
+
+    with pytest.raises(aiohttp.ClientConnectorError):
+        await EndpointConfig(f"http://127.0.0.1:{free_port()}/webhook").request(json={})
+    await rasa_server.close_sessions()

@@ -321,6 +321,7 @@ def patch_remote_nlu(env: Dict[str, str] = os.environ) -> Optional[RemoteNLU]:  
     MessageProcessor.parse_message = parse_message
     return remote
 
+
 def apology_messages() -> list:
     """The polite "try again" answer, as the message dicts of a bot utterance."""
     from bot.prompts import section

@@ -20,8 +20,9 @@ def names(found):
 def test_one_instance_and_no_variables_is_todays_set():
     found = services(Settings.from_env({}), Path("model.tar.gz"), {})
     assert names(found) == ["nlu", "actions", "rasa", "web"]
-    # the NLU process is restarted on its own (the Rasa server parses meanwhile)
-    assert [service.name for service in found if service.restart] == ["nlu"]
+    # restarted on their own: the NLU process (the Rasa server parses meanwhile) and
+    # the action server (residents get a polite "try again" meanwhile)
+    assert [service.name for service in found if service.restart] == ["nlu", "actions"]
 
 
 def test_the_nlu_process_can_be_turned_off():

@@ -251,6 +251,28 @@ class MessengerOutput(OutputChannel):
         logger.warning("%s cannot send custom JSON; dropped a message to %s", self.name(), hashed(recipient_id))
 
 
+class HeldOutput(OutputChannel):
+    """Collects what Rasa says for one delivery; `send` passes it to the real
+    channel afterwards (inbox.py: sent only once Rasa has saved the tracker)."""
+
+    def __init__(self, real: OutputChannel) -> None:
+        self.real = real
+        self.messages: List[Dict[str, Any]] = []
+        self.recipient: Optional[str] = None
+
+    def name(self) -> str:  # Rasa picks channel-specific response variations by it
+        return self.real.name()
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        self.recipient = recipient_id
+        self.messages.append(message)
+
+    async def send(self) -> None:
+        held, self.messages = self.messages, []
+        for message in held:
+            await self.real.send_response(self.recipient, message)
+
+
 class WebhookInput(InputChannel):
     """A Rasa input channel for a messenger that calls our webhook."""
 
@@ -364,7 +386,7 @@ class WebhookInput(InputChannel):
         if item_id is not None and self.inbox is not None:
             renewer = asyncio.ensure_future(self._keep_leased(item_id))
         try:
-            await self.handle(incoming, on_new_message)
+            await self.handle(incoming, on_new_message, hold=item_id is not None)
         finally:
             if renewer is not None:
                 renewer.cancel()
@@ -412,13 +434,32 @@ class WebhookInput(InputChannel):
                 await asyncio.to_thread(self.inbox.finish, item_id, "failed")
                 continue
             conversation = conversation_id(self.name(), incoming.sender)
-            if incoming.delivery_id and await asyncio.to_thread(self.inbox.in_tracker, conversation, incoming.delivery_id):
-                logger.info("%s: delivery %s was answered before its server stopped", self.name(), incoming.delivery_id)
-                await asyncio.to_thread(self.inbox.finish, item_id)
+            saved = None
+            if incoming.delivery_id:
+                saved = await asyncio.to_thread(self.inbox.answer_in_tracker, conversation, incoming.delivery_id)
+            if saved is not None:
+                # Rasa saved its answer, then the server stopped before (or while) sending it
+                logger.info("%s: sending the saved answer of delivery %s left by a stopped server",
+                            self.name(), incoming.delivery_id)
+                self._start_saved_answer(conversation, saved, item_id)
                 continue
             logger.info("%s: replaying delivery %s left by a stopped server", self.name(), incoming.delivery_id)
             self._start(incoming, on_new_message, item_id)
         return len(claimed)
+
+    def _start_saved_answer(self, conversation: str, messages: List[Dict[str, Any]], item_id: int) -> None:
+        async def send() -> None:
+            output = self.get_output_channel()
+            try:
+                for message in messages:
+                    await output.send_response(conversation, message)
+            except Exception:
+                logger.exception("%s: could not send a saved answer", self.name())
+            await asyncio.to_thread(self.inbox.finish, item_id)
+
+        task = asyncio.ensure_future(send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _replay_forever(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         while not self.draining:
@@ -430,9 +471,12 @@ class WebhookInput(InputChannel):
                 logger.warning("%s: inbox replay failed", self.name(), exc_info=True)
             await asyncio.sleep(REPLAY_EVERY_SECONDS)
 
-    async def handle(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Process one accepted delivery; errors are logged, never raised."""
+    async def handle(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                     hold: bool = False) -> None:
+        """Process one accepted delivery; errors are logged, never raised. With
+        `hold`, Rasa's answer is sent once Rasa returns (it has saved the tracker)."""
         output = self.get_output_channel()
+        held: Optional[HeldOutput] = None
         conversation = conversation_id(self.name(), incoming.sender)
         try:
             if incoming.acknowledge is not None:
@@ -459,11 +503,19 @@ class WebhookInput(InputChannel):
             if not outcome.to_assistant:
                 return
             metadata = {"channel": self.name(), "delivery_id": incoming.delivery_id, **incoming.metadata}
+            held = HeldOutput(output) if hold else None
             await on_new_message(
-                UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
+                UserMessage(text, held or output, conversation, input_channel=self.name(), metadata=metadata)
             )
+            if held is not None:
+                await held.send()
         except Exception:
             logger.exception("%s: handling delivery %s failed", self.name(), incoming.delivery_id)
+            if held is not None:
+                try:
+                    await held.send()  # what Rasa said before the failure
+                except Exception:
+                    logger.warning("%s: could not send a held answer", self.name(), exc_info=True)
             if incoming.kind != SERVICE:
                 await self.apologise(output, conversation)
 

@@ -33,7 +33,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.channels.inbox import Inbox, inbox_enabled
+from bot.channels.inbox import Inbox, inbox_enabled, sent_marks
 from bot.db.models import ButtonPayload, ChannelDelivery, OfferedButton
 from bot.handoff.relay import shared_relay
 from bot.handoff.residents import send_message
@@ -267,10 +267,15 @@ class HeldOutput(OutputChannel):
         self.recipient = recipient_id
         self.messages.append(message)
 
-    async def send(self) -> None:
+    async def send(self, on_sent: Optional[Callable[[int], Awaitable[None]]] = None, skip: int = 0) -> None:
+        """Send what was held (after the first `skip`); `on_sent(n)` after the n-th."""
         held, self.messages = self.messages, []
-        for message in held:
+        for number, message in enumerate(held, start=1):
+            if number <= skip:
+                continue
             await self.real.send_response(self.recipient, message)
+            if on_sent is not None:
+                await on_sent(number)
 
 
 class WebhookInput(InputChannel):
@@ -279,6 +284,7 @@ class WebhookInput(InputChannel):
     def __init__(self, sessions: sessionmaker) -> None:
         self.deliveries = DeliveryLog(sessions)
         self.inbox: Optional[Inbox] = Inbox(sessions) if inbox_enabled() else None
+        self.sent_marks = sent_marks() if self.inbox is not None else None
         self.relay = shared_relay(sessions)
         self._tasks: set = set()
         self.max_in_flight = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT", "") or DEFAULT_MAX_IN_FLIGHT)
@@ -441,18 +447,30 @@ class WebhookInput(InputChannel):
                 # Rasa saved its answer, then the server stopped before (or while) sending it
                 logger.info("%s: sending the saved answer of delivery %s left by a stopped server",
                             self.name(), incoming.delivery_id)
-                self._start_saved_answer(conversation, saved, item_id)
+                self._start_saved_answer(conversation, saved, item_id, incoming.delivery_id)
                 continue
             logger.info("%s: replaying delivery %s left by a stopped server", self.name(), incoming.delivery_id)
             self._start(incoming, on_new_message, item_id)
         return len(claimed)
 
-    def _start_saved_answer(self, conversation: str, messages: List[Dict[str, Any]], item_id: int) -> None:
+    def _marker(self, delivery_id: str) -> Optional[Callable[[int], Awaitable[None]]]:
+        if self.sent_marks is None or not delivery_id:
+            return None
+        marks = self.sent_marks
+
+        async def mark(count: int) -> None:
+            await marks.mark(self.name(), delivery_id, count)
+
+        return mark
+
+    def _start_saved_answer(self, conversation: str, messages: List[Dict[str, Any]], item_id: int,
+                            delivery_id: str = "") -> None:
         async def send() -> None:
-            output = self.get_output_channel()
+            held = HeldOutput(self.get_output_channel())
+            held.recipient, held.messages = conversation, list(messages)
             try:
-                for message in messages:
-                    await output.send_response(conversation, message)
+                skip = await self.sent_marks.count(self.name(), delivery_id) if self.sent_marks else 0
+                await held.send(self._marker(delivery_id), skip=skip)
             except Exception:
                 logger.exception("%s: could not send a saved answer", self.name())
             await asyncio.to_thread(self.inbox.finish, item_id)
@@ -508,7 +526,7 @@ class WebhookInput(InputChannel):
                 UserMessage(text, held or output, conversation, input_channel=self.name(), metadata=metadata)
             )
             if held is not None:
-                await held.send()
+                await held.send(self._marker(incoming.delivery_id))
         except Exception:
             logger.exception("%s: handling delivery %s failed", self.name(), incoming.delivery_id)
             if held is not None:

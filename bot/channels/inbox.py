@@ -16,8 +16,10 @@ handles it and sent only after Rasa has saved the conversation
 (common.HeldOutput). A server that dies before that save has sent nothing, and
 the delivery is handled again; one that dies after it has saved the answer in
 the tracker, and the replaying server sends those saved messages instead of
-asking Rasa again. Only a server that dies in the milliseconds between its
-last send and marking the delivery done leaves a message that is sent twice.
+asking Rasa again, skipping the messages the dead server had marked as sent
+(SentMarks, in Redis, right after each send). Only a server that dies between
+a message reaching the messenger and its mark (one turn of the event loop)
+leaves a message that is sent twice.
 """
 from __future__ import annotations
 
@@ -68,6 +70,60 @@ def answer_after(events: List[dict], delivery_id: str) -> Optional[List[dict]]:
                 message["attachment"] = None
             answer.append(message)
     return answer
+
+
+class SentMarks:
+    """How many messages of a delivery's answer have been sent, in Redis.
+
+    Written (asynchronously, without leaving the event loop) right after each
+    message goes out, so a replaying server skips what a dead server had
+    already sent. Kept a day; never holds a message or a resident's id.
+    """
+
+    TTL_SECONDS = 24 * 3600
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self._url = url
+        self._prefix = prefix
+        self._clients: dict = {}
+
+    def _client(self):  # noqa: ANN202
+        import asyncio
+
+        import redis.asyncio as aioredis
+
+        loop = id(asyncio.get_running_loop())
+        client = self._clients.get(loop)
+        if client is None:
+            client = aioredis.Redis.from_url(self._url, socket_connect_timeout=2.0, socket_timeout=2.0)
+            self._clients[loop] = client
+        return client
+
+    def _key(self, channel: str, delivery_id: str) -> str:
+        return f"{self._prefix}:sent:{channel}:{delivery_id[:128]}"
+
+    async def mark(self, channel: str, delivery_id: str, count: int) -> None:
+        try:
+            await self._client().set(self._key(channel, delivery_id), count, ex=self.TTL_SECONDS)
+        except Exception:  # Redis away: a replay may send this message again
+            pass
+
+    async def count(self, channel: str, delivery_id: str) -> int:
+        try:
+            value = await self._client().get(self._key(channel, delivery_id))
+        except Exception:
+            return 0
+        return int(value) if value is not None else 0
+
+
+def sent_marks(env: Optional[Mapping[str, str]] = None) -> Optional[SentMarks]:
+    env = os.environ if env is None else env
+    url = env.get("REDIS_URL", "").strip()
+    if not url:
+        return None
+    from bot.tracker_store import key_prefix_from
+
+    return SentMarks(url, key_prefix_from(env.get("REDIS_KEY_PREFIX")))
 
 
 class Inbox:

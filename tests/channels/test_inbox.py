@@ -268,3 +268,31 @@ async def test_a_slow_delivery_keeps_its_lease_and_is_not_taken_over(sessions, m
     slow.release.set()
     await settle(slow_server)
     assert slow.got == [("fake:2", "cham")] and slow_server.inbox.pending() == 0
+
+
+async def test_a_replay_skips_the_messages_the_dead_server_had_sent(sessions, monkeypatch):
+    import redis
+
+    from tests.services import redis_prefix
+
+    with redis_prefix() as (url, prefix):
+        monkeypatch.setenv("REDIS_URL", url)
+        monkeypatch.setenv("REDIS_KEY_PREFIX", prefix)
+        monkeypatch.setenv("WEBHOOK_LEASE_SECONDS", "0")
+        first = FakeChannel(sessions)
+        await first.receive(Request({"id": 90, "chat": 7, "text": "cau hoi"}), Speaking())
+        await settle(first)
+        client = redis.Redis.from_url(url)
+        assert client.get(f"{prefix}:sent:fake:90") == b"2"  # marked as they went out
+        # a server that sent the first of two saved messages, then died
+        dying, live = FakeChannel(sessions), FakeChannel(sessions)
+        await dying.receive(Request({"id": 91, "chat": 8, "text": "cau hoi"}), Assistant(hold=True))
+        for task in list(dying._tasks):
+            task.cancel()
+        saved = {"events": [{"event": "user", "text": "cau hoi", "metadata": {"delivery_id": "91"}},
+                            {"event": "bot", "text": "mot"}, {"event": "bot", "text": "hai"}]}
+        client.set(f"{prefix}:tracker:fake:8", json.dumps(saved))
+        client.set(f"{prefix}:sent:fake:91", 1)
+        await live.replay_expired(Assistant())
+        await settle(live)
+        assert live.output.sent == [("fake:8", "hai")] and live.inbox.pending() == 0

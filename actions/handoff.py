@@ -5,6 +5,12 @@ TELEGRAM_HANDOFF_CHAT_ID is set), `action_handoff` opens a ticket and posts the
 resident's recent messages (masked) to the group; from then on the relay
 (bot/handoff/relay.py) carries the conversation. Otherwise, or if the post
 fails, the resident gets the team's contact from the directory.
+
+The shipped sample rows of the directory ([MẪU]) are never shown nor used: with
+only those (no real directory imported yet), the resident is not offered
+sample communes, no ticket goes to a sample group, and the answer is the
+general way (the commune People's Committee), or a ticket in
+TELEGRAM_HANDOFF_CHAT_ID if that is set.
 """
 from __future__ import annotations
 
@@ -23,7 +29,7 @@ from actions.journey import open_journey, say, state_of
 from bot.db.engine import session_factory
 from bot.db.models import utcnow
 from bot.directory import Directory, Team, default_directory, in_sentence
-from bot.handoff.relay import end_button
+from bot.handoff.relay import HANDOFF_CAPPED, end_button
 from bot.handoff.residents import WEB_CHANNEL
 from bot.handoff.team_chat import TeamChat, fallback_chat_id
 from bot.handoff.tickets import TicketStore
@@ -51,12 +57,17 @@ def prompts() -> Dict[str, str]:
     return section("handoff")
 
 
+def resident_directory() -> Directory:
+    """The directory residents may be shown: without the shipped sample rows ([MẪU])."""
+    return default_directory().for_residents()
+
+
 class ActionAskCommune(Action):
     def name(self) -> Text:
         return "action_ask_commune"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
-        directory = default_directory()
+        directory = resident_directory()
         buttons = commune_buttons(directory) if len(directory.teams) <= MAX_COMMUNE_BUTTONS else []
         dispatcher.utter_message(text=prompts()["ask_commune"], buttons=buttons)
         return []
@@ -90,7 +101,10 @@ class ValidateHandoffForm(FormValidationAction):
     ) -> Dict[Text, Any]:
         if value == UNKNOWN:
             return {"commune": UNKNOWN, "commune_attempts": 0}
-        team = default_directory().find(str(value or ""))
+        directory = resident_directory()
+        if not directory.teams:
+            return {"commune": UNKNOWN, "commune_attempts": 0}  # nothing to look up: the general way
+        team = directory.find(str(value or ""))
         if team is not None:
             return {"commune": team.commune, "commune_attempts": 0}
         attempts = int(tracker.get_slot("commune_attempts") or 0) + 1
@@ -131,6 +145,15 @@ def group_is_flooded(tickets: TicketStore, chat_id: int) -> bool:
     return True
 
 
+def capped(tracker: Tracker) -> bool:
+    """The web app marked the resident's message: their client address has opened
+    WEB_HANDOFF_TICKETS_PER_IP_HOUR tickets this hour (bot/web/limits.py)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            return bool((event.get("metadata") or {}).get(HANDOFF_CAPPED))
+    return False
+
+
 async def open_ticket(tracker: Tracker, team: Optional[Team]) -> bool:
     """Open a ticket and post it to the team's group; False when that is not possible."""
     chat = team_chat()
@@ -159,8 +182,9 @@ class ActionHandoff(Action):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict) -> List[EventType]:
         text = prompts()
         commune = tracker.get_slot("commune")
-        team = default_directory().find(commune) if commune and commune != UNKNOWN else None
-        if await open_ticket(tracker, team):
+        team = resident_directory().find(commune) if commune and commune != UNKNOWN else None
+        over_cap = capped(tracker)
+        if not over_cap and await open_ticket(tracker, team):
             relay = section("relay")
             dispatcher.utter_message(text=relay["opened"].format(team=team.team_name if team else GENERIC_TEAM))
             if team is not None:
@@ -168,7 +192,9 @@ class ActionHandoff(Action):
             dispatcher.utter_message(text=relay["opened_wait"])
             dispatcher.utter_message(text=text["safety"], buttons=[end_button()])
             return [] if team is not None else [SlotSet("commune", None)]
-        if team is not None:
+        if over_cap:  # too many tickets from the resident's address this hour: no ticket
+            message = text["capped"]
+        elif team is not None:
             message = text["contact"].format(team=team.team_name, commune=in_sentence(team.commune), phone=team.phone)
         else:
             message = text["generic"]

@@ -9,8 +9,9 @@ from rasa_sdk.events import ActiveLoop, EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
+from bot.answers import published
 from bot.journeys import render
-from bot.journeys.engine import CLOSED, Catalogue, Journey, JourneyState, default_catalogue
+from bot.journeys.engine import CLOSED, Catalogue, Journey, JourneyState
 from bot.journeys.interpret import interpret
 
 FORM = "journey_form"
@@ -18,7 +19,8 @@ INPUT_SLOT = "journey_input"
 
 
 def catalogue() -> Catalogue:
-    return default_catalogue()
+    """The journeys with the step texts published in the admin (bot/answers/)."""
+    return published.journey_catalogue()
 
 
 def today() -> datetime.date:

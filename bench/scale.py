@@ -4,8 +4,10 @@
     .venv/bin/python bench/scale.py --configs embedded,2 --residents 50 --seconds 60 --json var/bench/scale.json
 
 Each configuration starts `python -m bot serve` on free ports:
-- "embedded": today's default, no REDIS_URL / RABBITMQ_URL (in-memory state, in-process log);
-- "1", "2", "3": RASA_INSTANCES=N behind HAProxy, on the machine's Redis (a key
+- "embedded": today's default, no REDIS_URL / RABBITMQ_URL (in-memory state,
+  in-process log, the Rasa server's NLU in a process of its own: bot/nlu_server.py);
+- "1", "2", "3": RASA_INSTANCES=N behind HAProxy, each parsing for itself
+  (NLU_PROCESS=off, so "1" is one Rasa process), on the machine's Redis (a key
   prefix of its own), RabbitMQ (a vhost of its own) and PostgreSQL (a database
   of its own), all removed afterwards (tests/services.py, tests/databases.py).
 
@@ -107,7 +109,7 @@ def deployment(config: str, workdir: Path):
 
     with postgres_database() as pg, redis_prefix() as (redis_url, prefix), rabbitmq_vhost() as amqp:
         running = start_assistant(workdir, {
-            "RASA_INSTANCES": config, "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix,
+            "RASA_INSTANCES": config, "NLU_PROCESS": "off", "REDIS_URL": redis_url, "REDIS_KEY_PREFIX": prefix,
             "RABBITMQ_URL": amqp, "DATABASE_URL": pg,
         })
         try:

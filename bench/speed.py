@@ -56,6 +56,7 @@ from tests.serve_helpers import channel_env, start_assistant, stop_assistant  # 
 # The last commit before the speed work (issue 11).
 BEFORE_REV = "52715e1"
 LEVELS = (1, 10, 50)
+PROCESSES = ("rasa", "nlu", "actions", "web")  # "nlu": bot/nlu_server.py, absent before it existed
 ANSWER_TIMEOUT = 30.0
 JOURNEY_SHARE = 0.25
 JOURNEY_STARTS = (
@@ -214,7 +215,7 @@ def measure(name: str, root: Path, args, telegram: FakeTelegram, zalo: FakeZalo)
             spies = []
             if args.profile and residents == max(args.levels):
                 args.profile.mkdir(parents=True, exist_ok=True)
-                for process in ("rasa", "actions"):
+                for process in ("rasa", "nlu", "actions"):
                     if process in pids:
                         spies.append((process, profile(pids[process], args.seconds, args.profile / f"{name}-{process}")))
             cpu_before = {process: cpu_seconds(pid) for process, pid in pids.items()}
@@ -255,13 +256,13 @@ def measure(name: str, root: Path, args, telegram: FakeTelegram, zalo: FakeZalo)
 
 def table(results: List[dict]) -> str:
     lines = [f"{'variant':<8} {'residents':>9} {'msg/s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>6}"
-             f"   CPU ms/msg rasa/actions/web"]
+             f"   CPU ms/msg " + "/".join(PROCESSES)]
     for result in results:
         for level in result["levels"]:
             cpu = level.get("cpu_ms_per_msg", {})
             lines.append(f"{result['variant']:<8} {level['residents']:>9} {level['msg_per_s']:>7} {level['p50_ms']:>8} "
                          f"{level['p95_ms']:>8} {level['p99_ms']:>8} {level['errors']:>6}   "
-                         + " / ".join(str(cpu.get(p)) for p in ("rasa", "actions", "web")))
+                         + " / ".join(str(cpu.get(p, "-")) for p in PROCESSES))
     lines.append("")
     lines.append(f"{'variant':<8} {'telegram':>9} {'first p50':>9} {'first p95':>9} {'last p50':>9} {'last p95':>9} {'lost':>5}")
     for result in results:
@@ -269,11 +270,11 @@ def table(results: List[dict]) -> str:
         lines.append(f"{result['variant']:<8} {t['residents']:>9} {t['first_reply_ms']['p50']:>9} {t['first_reply_ms']['p95']:>9} "
                      f"{t['last_reply_ms']['p50']:>9} {t['last_reply_ms']['p95']:>9} {t['lost']:>5}")
     lines.append("")
-    lines.append(f"{'variant':<8} " + " ".join(f"{p + ' now/peak MiB':>24}" for p in ("rasa", "actions", "web")))
+    lines.append(f"{'variant':<8} " + " ".join(f"{p + ' now/peak MiB':>24}" for p in PROCESSES))
     for result in results:
         rss = result["rss_mib"]
         lines.append(f"{result['variant']:<8} " + " ".join(
-            f"{str(rss.get(p, {}).get('now')) + ' / ' + str(rss.get(p, {}).get('peak')):>24}" for p in ("rasa", "actions", "web")))
+            f"{str(rss.get(p, {}).get('now')) + ' / ' + str(rss.get(p, {}).get('peak')):>24}" for p in PROCESSES))
     if len(results) == 2:
         before, after = results
         lines.append("")

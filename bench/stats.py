@@ -14,7 +14,7 @@ def percentile(values: Iterable[float], q: float) -> float:
 
 
 def children(serve_pid: int) -> Dict[str, int]:
-    """pids of the Rasa server, action server and web app started by serve."""
+    """pids of the Rasa server, its NLU process, the action server and the web app started by serve."""
     found: Dict[str, int] = {}
     for entry in Path("/proc").glob("[0-9]*"):
         try:
@@ -24,7 +24,9 @@ def children(serve_pid: int) -> Dict[str, int]:
             continue
         if f"PPid:\t{serve_pid}\n" not in status:
             continue
-        if b"rasa_sdk" in argv or b"bot.action_server" in argv:
+        if b"bot.nlu_server" in argv:
+            found["nlu"] = int(entry.name)
+        elif b"rasa_sdk" in argv or b"bot.action_server" in argv:
             found["actions"] = int(entry.name)
         elif {b"rasa", b"bot.rasa_server"} & set(argv) and b"run" in argv:
             found["rasa"] = int(entry.name)

@@ -22,6 +22,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     create_admin = commands.add_parser("create-admin", help="create an admin account (password asked, or read from stdin)")
     create_admin.add_argument("username")
     create_admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    create_admin.add_argument("--role", choices=["approver", "editor"], default="approver",
+                              help="editor: proposes answer changes; approver: also publishes them (default)")
     seed = commands.add_parser("seed-log", help="fill the question log with a synthetic period (to try the dashboard)")
     seed.add_argument("--rows", type=int, default=20_000)
     seed.add_argument("--days", type=int, default=30)
@@ -35,6 +37,9 @@ def main(argv: Optional[List[str]] = None) -> int:
     from bot.directory.cli import add_arguments as directory_arguments
 
     directory_arguments(commands.add_parser("directory", help="import/export the team directory (CSV)"))
+    from bot.answers.export import add_arguments as answers_arguments
+
+    answers_arguments(commands.add_parser("answers", help="diff/export the answers published in the admin against the repo files"))
     args = parser.parse_args(argv)
 
     load_env_file()
@@ -67,7 +72,7 @@ def main(argv: Optional[List[str]] = None) -> int:
         run()
         return 0
     if args.command == "create-admin":
-        return create_admin_command(args.username, args.password_stdin)
+        return create_admin_command(args.username, args.password_stdin, args.role)
     if args.command == "seed-log":
         from bot.db.engine import database_url
         from bot.questionlog.seed import seed as seed_log
@@ -88,6 +93,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         from bot.questionlog.consumer import run as run_consumer
 
         return run_consumer()
+    if args.command == "answers":
+        from bot.answers.export import run as run_answers
+
+        return run_answers(args)
     if args.command == "directory":
         from bot.directory.cli import run as run_directory
 
@@ -96,7 +105,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     return 2
 
 
-def create_admin_command(username: str, from_stdin: bool) -> int:
+def create_admin_command(username: str, from_stdin: bool, role: str = "approver") -> int:
     import getpass
 
     from bot.db.engine import session_factory
@@ -110,11 +119,11 @@ def create_admin_command(username: str, from_stdin: bool) -> int:
             print("Passwords differ", file=sys.stderr)
             return 1
     try:
-        AdminAccounts(session_factory()).create(username, password)
+        AdminAccounts(session_factory()).create(username, password, role)
     except AuthError as error:
         print(f"Not created: {error}", file=sys.stderr)
         return 1
-    print(f"Admin {username.strip().lower()} created")
+    print(f"Admin {username.strip().lower()} created ({role})")
     return 0
 
 

@@ -15,6 +15,7 @@ same value.
 """
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -31,6 +32,7 @@ from sanic import Sanic, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
+from bot.answers.addressing import address_responses
 from bot.log_safety import hashed, protect_logs
 from bot.prompts import section
 from bot.settings import VAR_DIR
@@ -101,6 +103,13 @@ def create_app(action_package: str, token: str) -> Sanic:
             return response.json({"error": "forbidden"}, status=403)
         return None
 
+    @app.before_server_start
+    async def read_answers(_app: Sanic, _loop: Any = None) -> None:
+        """Seed/sync and read the published answers at start, not during a resident's first message."""
+        from bot.answers import live
+
+        await asyncio.get_running_loop().run_in_executor(None, live.snapshot)
+
     @app.get("/health")
     async def health(_: Request) -> HTTPResponse:
         return response.json({"status": "ok"})
@@ -132,7 +141,8 @@ def create_app(action_package: str, token: str) -> Sanic:
                 hashed(action_call["tracker"].get("sender_id")),
             )
             return response.json(failure_answer(action_call))
-        return response.json(result)
+        # texts in the resident's own form of address ("bác", "cô", ...; bot/answers/addressing.py)
+        return response.json(address_responses(result or {}, action_call["tracker"].get("slots") or {}))
 
     @app.exception(Exception)
     async def on_error(request: Request, exception: Exception) -> HTTPResponse:

@@ -18,7 +18,8 @@ QUIET_LOGGERS = ("httpx", "httpcore", "hpack")
 # <bot id>:<35 characters>, as BotFather issues them
 TOKEN_SHAPE = re.compile(r"(?<![0-9])[0-9]{5,}:[A-Za-z0-9_-]{30,}")
 SECRET_VARIABLES = ("TELEGRAM_BOT_TOKEN", "TELEGRAM_WEBHOOK_SECRET", "ZALO_OA_SECRET_KEY", "ZALO_APP_SECRET",
-                    "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN", "ACTIONS_TOKEN", "ADMIN_PASSWORD", "SENDER_HASH_KEY")
+                    "ZALO_ACCESS_TOKEN", "ZALO_REFRESH_TOKEN", "ACTIONS_TOKEN", "NLU_TOKEN", "ADMIN_PASSWORD",
+                    "SENDER_HASH_KEY")
 REDACTED = "[redacted]"
 
 

@@ -1,8 +1,10 @@
 """`python -m bot serve`: run the Rasa server, the action server and the web app.
 
 All three run as child processes in the foreground. Ctrl-C or SIGTERM stops
-them all; if one of them dies, the others are stopped too and serve exits
-non-zero, so a supervisor (systemd, a container) can restart the set.
+them all; if the Rasa server or the web app dies, the others are stopped too
+and serve exits non-zero, so a supervisor (systemd, a container) can restart
+the set. The action server is restarted on its own (it holds no state); while
+it is away the Rasa server answers "try again in a moment" (bot/rasa_server.py).
 
 With RASA_INSTANCES=N (bot/scale/front.py) there are N Rasa servers behind
 HAProxy on RASA_PORT; one that dies is restarted on its own, as are HAProxy
@@ -66,11 +68,33 @@ def child_environment(settings: Settings) -> Dict[str, str]:
         ACTIONS_TOKEN=resolve_token(env),
         # Sanic (Rasa server) refuses bodies over 1 MB with 413 (its default is 100 MB)
         SANIC_REQUEST_MAX_SIZE=str(MAX_BODY_BYTES),
+        NLU_PORT=str(settings.nlu_port),
+        # the NLU process and the Rasa server: one secret per run of serve
+        NLU_TOKEN=env.get("NLU_TOKEN", "").strip() or secrets.token_urlsafe(32),
     )
+    if nlu_process(env):
+        env["NLU_URL"] = f"http://127.0.0.1:{settings.nlu_port}"
+    else:
+        env.pop("NLU_URL", None)
     if telegram_polling(env) and not env.get("TELEGRAM_WEBHOOK_SECRET", "").strip():
         # The poller hands updates to the webhook; both only need to agree.
         env["TELEGRAM_WEBHOOK_SECRET"] = secrets.token_urlsafe(32)
     return env
+
+
+def nlu_process(env: Mapping[str, str]) -> bool:
+    """The model's NLU in a process of its own (bot/nlu_server.py) on the other core.
+
+    On by default for one Rasa server; NLU_PROCESS=off keeps it in the Rasa
+    server. With RASA_INSTANCES > 1 each Rasa server parses for itself (they
+    already spread over the cores).
+    """
+    if env.get("NLU_PROCESS", "").strip().lower() in {"0", "false", "no", "off"}:
+        return False
+    try:
+        return front.instances(env) == 1
+    except ValueError:  # scale_out says what is wrong with RASA_INSTANCES
+        return False
 
 
 def telegram_polling(env: Mapping[str, str]) -> bool:
@@ -115,14 +139,25 @@ def render_endpoints(settings: Settings, source: Path = PROJECT_ROOT / "endpoint
 
 
 def services(settings: Settings, model: Path, env: Mapping[str, str]) -> List[Service]:
-    """The three processes of the assistant (and the Telegram poller if asked for)."""
+    """The three processes of the assistant, the NLU process of the Rasa server
+    (nlu_process), and the Telegram poller if asked for."""
     python = sys.executable
     local = "127.0.0.1"
-    found = [
+    found = []
+    if nlu_process(env):
+        # started before the Rasa server, which parses in process until it answers
+        found.append(Service(
+            "nlu",
+            [python, "-m", "bot.nlu_server", "--model", str(model), "--port", str(settings.nlu_port)],
+            f"http://{local}:{settings.nlu_port}/health",
+            restart=True,
+        ))
+    found += [
         Service(
             "actions",
             [python, "-m", "bot.action_server"],
             f"http://{local}:{settings.actions_port}/health",
+            restart=True,  # stateless; meanwhile residents are asked to try again
         ),
         Service(
             "rasa",

@@ -44,6 +44,7 @@ class Settings:
     actions_port: int
     web_port: int
     rasa_url: str
+    nlu_port: int = 5006
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "Settings":
@@ -55,4 +56,5 @@ class Settings:
             actions_port=_port(env, "ACTIONS_PORT", 5055),
             web_port=_port(env, "WEB_PORT", 8080),
             rasa_url=env.get("RASA_URL", f"http://127.0.0.1:{rasa_port}").rstrip("/"),
+            nlu_port=_port(env, "NLU_PORT", 5006),
         )

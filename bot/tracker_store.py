@@ -24,7 +24,8 @@ from rasa.core.brokers.broker import EventBroker
 from rasa.core.lock_store import RedisLockStore
 from rasa.core.tracker_store import InMemoryTrackerStore, RedisTrackerStore
 from rasa.shared.core.domain import Domain
-from rasa.shared.core.events import Event, SessionStarted
+from rasa.shared.core.constants import ACTION_SESSION_START_NAME
+from rasa.shared.core.events import ActionExecuted, Event, SessionStarted
 from rasa.shared.core.trackers import DialogueStateTracker, get_trackers_for_conversation_sessions
 from rasa.utils.endpoints import EndpointConfig
 
@@ -93,6 +94,11 @@ def key_prefix_from(value: Optional[str]) -> str:
     return prefix
 
 
+def _starts_a_session(event: Event) -> bool:
+    # Rasa splits a tracker into sessions at this event (get_trackers_for_conversation_sessions)
+    return isinstance(event, ActionExecuted) and event.action_name == ACTION_SESSION_START_NAME
+
+
 class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
     def __init__(
         self,
@@ -108,22 +114,58 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
         self._clock = clock
         self._last_seen: Dict[str, float] = {}
         self._stored_events: Dict[str, int] = {}
+        self._last_event: Dict[str, Optional[Event]] = {}
         self._next_sweep = 0.0
 
+    # The trackers are kept as live objects, not as JSON: Rasa's in-memory store
+    # serialises the whole session on every save and rebuilds it event by event
+    # on every retrieve (about 10 % of the Rasa server's time in bench/speed.py's
+    # profile). The lock store lets one message of a conversation run at a time,
+    # so the object Rasa saves is the one it retrieved plus new events.
+
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await self.stream_events(tracker)  # the broker gets every new event first
-        sessions = get_trackers_for_conversation_sessions(tracker)
-        latest = sessions[-1] if len(sessions) > 1 else tracker
-        self.store[tracker.sender_id] = self.serialise_tracker(latest)
-        self._stored_events[tracker.sender_id] = len(latest.events)
+        sender = tracker.sender_id
+        events = list(tracker.events)
+        known = self._known_events(sender)
+        if self.event_broker is not None:  # the broker gets every new event first
+            publish_new_events(self.event_broker, tracker, events[known:])
+        latest = tracker
+        if any(_starts_a_session(event) for event in events[max(known, 1):]):
+            latest = get_trackers_for_conversation_sessions(tracker)[-1]
+        self.store[sender] = latest
+        self._stored_events[sender] = len(latest.events)
+        self._last_event[sender] = latest.events[-1] if latest.events else None
         now = self._clock()
-        self._last_seen[tracker.sender_id] = now
+        self._last_seen[sender] = now
         if now >= self._next_sweep:
             self._next_sweep = now + SWEEP_EVERY_SECONDS
             self.forget_idle(now)
 
+    def _known_events(self, sender: str) -> int:
+        return self._stored_events.get(sender, 0) if sender in self.store else 0
+
+    async def retrieve(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        tracker = self.store.get(sender_id)
+        if tracker is None:
+            return None
+        kept = self._stored_events.get(sender_id, 0)
+        last = tracker.events[-1] if tracker.events else None
+        if len(tracker.events) != kept or last is not self._last_event.get(sender_id):
+            # changed after its last save (a message whose handling failed half way):
+            # give what was saved, as Rasa's store would
+            tracker = DialogueStateTracker.from_events(
+                sender_id, list(tracker.events)[:kept], tracker.slots.values(),
+                sender_source=tracker.sender_source, max_event_history=tracker._max_event_history,
+            )
+            self.store[sender_id] = tracker
+            self._last_event[sender_id] = tracker.events[-1] if tracker.events else None
+        return tracker
+
+    async def retrieve_full_tracker(self, sender_id: str) -> Optional[DialogueStateTracker]:
+        return await self.retrieve(sender_id)  # only the current session is kept
+
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
-        """Publish the events added since the last save.
+        """Publish the events added since the last save (save does it itself).
 
         Rasa's default re-reads and deserialises the stored tracker to find
         them (milliseconds per message); this store knows how many events it
@@ -131,9 +173,7 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
         """
         if self.event_broker is None:
             return
-        known = self._stored_events.get(tracker.sender_id, 0) if tracker.sender_id in self.store else 0
-        events = list(tracker.events)
-        publish_new_events(self.event_broker, tracker, events[known:])
+        publish_new_events(self.event_broker, tracker, list(tracker.events)[self._known_events(tracker.sender_id):])
 
     def forget_idle(self, now: Optional[float] = None) -> int:
         """Drop conversations idle for longer than the limit; how many."""
@@ -143,6 +183,7 @@ class ForgetfulInMemoryTrackerStore(InMemoryTrackerStore):
             self.store.pop(sender, None)
             self._last_seen.pop(sender, None)
             self._stored_events.pop(sender, None)
+            self._last_event.pop(sender, None)
         return len(stale)
 
 

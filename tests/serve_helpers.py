@@ -60,18 +60,21 @@ def channel_env(telegram, zalo) -> dict:  # noqa: ANN001
 def start_assistant(workdir: Path, extra_env: dict = None, root: Path = ROOT) -> dict:
     """Start the three processes of the project at ``root``; return their ports, process, log and database."""
     # RASA_INSTANCES=N puts Rasa servers on RASA_PORT+1 ... RASA_PORT+N (bot/scale/front.py)
-    ports = {"RASA_PORT": free_port(block=8), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port()}
+    ports = {"RASA_PORT": free_port(block=8), "ACTIONS_PORT": free_port(), "WEB_PORT": free_port(), "NLU_PORT": free_port()}
     log = workdir / "serve.log"
     database = f"sqlite:///{workdir / 'assistant.sqlite3'}"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "ZALO_"))},
         **{k: str(v) for k, v in ports.items()},
         "RASA_TELEMETRY_ENABLED": "false",
-        "TEAM_DIRECTORY_CSV": str(root / "data" / "team_directory.sample.csv"),
+        # a real (test) directory imported, so the hand-off posts tickets and gives contacts; a
+        # fresh install's sample-only directory is tested by passing data/team_directory.sample.csv
+        "TEAM_DIRECTORY_CSV": str(ROOT / "tests" / "data" / "team_directory.test.csv"),
         "DATABASE_URL": database,
         # the whole suite chats from 127.0.0.1: the web chat's rate limits (bot/web/limits.py)
         # are tested in tests/web/test_app.py
         "WEB_RATE_PER_IP": "100000", "WEB_RATE_PER_SENDER": "100000", "WEB_NEW_SENDERS_PER_IP_HOUR": "100000",
+        "WEB_HANDOFF_TICKETS_PER_IP_HOUR": "100000",
         **(extra_env or {}),
     }
     with open(log, "wb") as out:

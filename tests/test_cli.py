@@ -29,6 +29,20 @@ def test_create_admin_then_log_in(tmp_path):
     assert AdminAccounts(session_factory(database)).count() == 1
 
 
+def test_create_admin_with_a_role(tmp_path):
+    from sqlalchemy import select
+
+    from bot.db.models import AdminUser
+
+    database = f"sqlite:///{tmp_path / 'roles.sqlite3'}"
+    assert run(["create-admin", "bientap", "--role", "editor", "--password-stdin"], database, "mot-mat-khau-dai\n").returncode == 0
+    assert run(["create-admin", "duyet", "--password-stdin"], database, "mot-mat-khau-dai\n").returncode == 0
+    assert run(["create-admin", "x", "--role", "chief", "--password-stdin"], database, "mot-mat-khau-dai\n").returncode == 2
+    with session_factory(database)() as session:
+        roles = dict(session.execute(select(AdminUser.username, AdminUser.role)).all())
+    assert roles == {"bientap": "editor", "duyet": "approver"}
+
+
 def test_seed_then_prune(tmp_path):
     database = f"sqlite:///{tmp_path / 'seed.sqlite3'}"
     seeded = run(["seed-log", "--rows", "500", "--days", "10"], database)

@@ -37,16 +37,38 @@ def test_training_data_mixes_the_ways_residents_type(topics, training_examples):
         assert plain <= len(texts) * 0.8, f"{topic}: too few examples with diacritics"
 
 
-def test_every_answer_offers_to_resume_an_interrupted_journey():
+def _rules(name):
     import yaml
 
     from tests.conftest import ROOT
 
-    data = yaml.safe_load((ROOT / "nlu_data" / "rules" / "answers.yml").read_text(encoding="utf-8"))
-    for rule in data["rules"]:
-        if rule["steps"][0].get("intent") == "nlu_fallback":
-            continue
-        assert rule["steps"][-1] == {"action": "action_offer_resume"}, rule["rule"]
+    return yaml.safe_load((ROOT / "nlu_data" / "rules" / name).read_text(encoding="utf-8"))["rules"]
+
+
+def _answer_rules():
+    return [r for r in _rules("answers.yml") + _rules("community.yml") if r["steps"][0].get("intent") != "nlu_fallback"]
+
+
+def test_an_answer_outside_a_journey_calls_no_custom_action_after_it():
+    # issue 11: action_offer_resume only did something while journey_form was
+    # active; outside a journey the answer ends and Rasa listens
+    for rule in _answer_rules():
+        assert "condition" not in rule, rule["rule"]
+        assert rule["steps"][-1] != {"action": "action_offer_resume"}, rule["rule"]
+
+
+def test_every_answer_offers_to_resume_an_interrupted_journey():
+    twins = {r["rule"]: r for r in _rules("answers_in_journey.yml")}
+    answers = _answer_rules()
+    assert len(answers) >= 30
+    assert len(twins) == len(answers)
+    for rule in answers:
+        twin = twins.get(f"{rule['rule']}, during a journey")
+        assert twin, f"{rule['rule']} has no twin for an open journey"
+        assert twin["condition"] == [{"active_loop": "journey_form"}], twin["rule"]
+        assert twin["steps"] == rule["steps"] + [
+            {"action": "action_offer_resume"}, {"active_loop": None}, {"slot_was_set": [{"requested_slot": None}]},
+        ], twin["rule"]
 
 
 def test_every_topic_is_answered_by_a_rule(topics, rules, domain):

@@ -146,7 +146,7 @@ def test_person_mid_journey_gets_the_commune_team_then_the_journey_back(assistan
     assert "xã/phường nào" in asked[-1]["text"]
     contact = rest(assistant, who, "xa tan lap")  # a team without a Telegram group: its contact
     joined = " ".join(m.get("text") or "" for m in contact)
-    assert "0200 000 0001" in joined
+    assert "0201 000 0001" in joined
     assert "/journey_resume" in [b["payload"] for m in contact for b in m.get("buttons", [])]
     expect_step(rest(assistant, who, "/journey_resume"), journey, "get_chip_id", 2)
 

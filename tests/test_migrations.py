@@ -11,7 +11,7 @@ from bot.db.models import Base
 def test_upgrade_matches_the_models_and_downgrade_removes_everything(database):
     engine = make_engine(database)
     upgrade(engine)
-    assert current(engine) == "0005"
+    assert current(engine) == "0006"
     with engine.connect() as connection:
         differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert differences == []

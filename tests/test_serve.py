@@ -109,14 +109,47 @@ def test_polling_mode_answers_through_the_same_handling(polling_assistant, fake_
 def test_sigterm_stops_every_process(polling_assistant):
     process = polling_assistant["process"]
     children = subprocess.run(["pgrep", "-P", str(process.pid)], capture_output=True, text=True).stdout.split()
-    assert len(children) == 4, children  # rasa, actions, web, telegram-polling
+    assert len(children) == 5, children  # nlu, rasa, actions, web, telegram-polling
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=60) == 0
     time.sleep(1)
-    for name in ("RASA_PORT", "ACTIONS_PORT", "WEB_PORT"):
+    for name in ("RASA_PORT", "ACTIONS_PORT", "WEB_PORT", "NLU_PORT"):
         assert not port_open(polling_assistant[name]), f"{name} still open after SIGTERM"
     for pid in children:
         assert not os.path.exists(f"/proc/{pid}") or "zombie" in open(f"/proc/{pid}/status").read().lower()
+
+
+def test_messages_are_understood_in_the_nlu_process_and_without_it(assistant):
+    from bench.stats import children
+
+    def parsed():
+        try:
+            status, body = http(f"http://127.0.0.1:{assistant['NLU_PORT']}/health", timeout=5)
+        except OSError:  # not listening (yet)
+            return None
+        return json.loads(body)["parsed"] if status == 200 else None
+
+    before = parsed()
+    assert "tiền điện" in rest(assistant, "nlu-check", "tra tien dien the nao")[0]["text"]
+    assert parsed() == before + 1  # the Rasa server asked the NLU process
+    nlu = children(assistant["process"].pid)["nlu"]
+    os.kill(nlu, signal.SIGKILL)  # a process this test's assistant started
+    # the Rasa server parses in process meanwhile: the resident still gets the answer
+    assert "tài khoản" in rest(assistant, "nlu-check-2", "mo tai khoan ngan hang")[0]["text"].lower()
+    deadline = time.monotonic() + 180
+    while parsed() is None and time.monotonic() < deadline:
+        time.sleep(1)
+    assert children(assistant["process"].pid)["nlu"] != nlu, "serve did not restart the NLU process"
+    time.sleep(rasa_server_down_seconds() + 0.5)
+    again = parsed()
+    assert "tiền nước" in rest(assistant, "nlu-check-3", "tra tien nuoc o dau")[0]["text"].lower()
+    assert parsed() == again + 1  # and asks it again once it is back
+
+
+def rasa_server_down_seconds():
+    from bot.rasa_server import NLU_DOWN_SECONDS
+
+    return NLU_DOWN_SECONDS
 
 
 def test_rasa_gets_only_the_channels_whose_variables_are_set():

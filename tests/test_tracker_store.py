@@ -57,6 +57,36 @@ async def test_idle_conversations_are_forgotten(store, domain):
     assert await store.retrieve("new") is not None
 
 
+async def test_a_retrieved_conversation_is_what_rasas_own_store_would_give(store, domain):
+    from rasa.core.tracker_store import InMemoryTrackerStore
+
+    rasas = InMemoryTrackerStore(domain)
+    tracker = conversation(domain, "s2", ["xin chao", "tra tien dien"])
+    for target in (store, rasas):
+        await target.save(tracker)
+    ours, theirs = await store.retrieve("s2"), await rasas.retrieve("s2")
+    assert [e.as_dict() for e in ours.events] == [e.as_dict() for e in theirs.events]
+    assert ours.current_state() == theirs.current_state()
+
+
+async def test_changes_never_saved_are_not_retrieved(store, domain):
+    # a message whose handling fails half way is not saved; the next one starts
+    # from what was saved, as with Rasa's own store
+    tracker = conversation(domain, "s3", ["xin chao"])
+    await store.save(tracker)
+    saved = [e.as_dict() for e in tracker.events]
+    tracker.update(UserUttered("mat tien roi"))
+    tracker.update(ActionExecuted("utter_greet"))
+    again = await store.retrieve("s3")
+    assert [e.as_dict() for e in again.events] == saved
+    again.update(UserUttered("tiep tuc"))
+    await store.save(again)
+    texts = [e.text for e in (await store.retrieve("s3")).events if isinstance(e, UserUttered)]
+    assert texts == ["xin chao", "tiep tuc"]
+    published = [e.get("text") for e in store.event_broker.events if e["event"] == "user"]
+    assert published == ["xin chao", "tiep tuc"]
+
+
 def test_idle_limit_comes_from_the_environment(domain, monkeypatch):
     monkeypatch.setenv("TRACKER_IDLE_HOURS", "2")
     assert ForgetfulInMemoryTrackerStore(domain).idle_seconds == 7200

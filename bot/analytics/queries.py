@@ -162,11 +162,18 @@ def fallback_rate_per_day(session: Session, period: Period) -> List[Tuple[str, i
     return [(d, *rows.get(d, (0, 0))) for d in _days(period)]
 
 
-def top_topics(session: Session, period: Period, limit: int = 20) -> List[Tuple[str, int]]:
+def top_topics(session: Session, period: Period, limit: int = 20, leave_out: Sequence[str] = (),
+               only: Optional[Sequence[str]] = None) -> List[Tuple[str, int]]:
+    """[(intent, messages)], most asked first; ``leave_out`` (e.g. small talk) or ``only`` those."""
     total = func.sum(H.messages).label("n")
+    conditions = [_within(period, H.hour, H.channel), H.intent != "", H.intent.notin_(FALLBACK_INTENTS)]
+    if leave_out:
+        conditions.append(H.intent.notin_(list(leave_out)))
+    if only is not None:
+        conditions.append(H.intent.in_(list(only)))
     rows = session.execute(
         select(H.intent, total)
-        .where(_within(period, H.hour, H.channel), H.intent != "", H.intent.notin_(FALLBACK_INTENTS))
+        .where(*conditions)
         .group_by(H.intent)
         .order_by(total.desc(), H.intent)
         .limit(limit)
@@ -174,14 +181,15 @@ def top_topics(session: Session, period: Period, limit: int = 20) -> List[Tuple[
     return [(intent, int(n)) for intent, n in rows]
 
 
-def top_questions(session: Session, period: Period, topics: int = 20, examples: int = 3) -> List[Tuple[str, int, List[Tuple[str, int]]]]:
+def top_questions(session: Session, period: Period, topics: int = 20, examples: int = 3,
+                  leave_out: Sequence[str] = ()) -> List[Tuple[str, int, List[Tuple[str, int]]]]:
     """[(topic, messages, [(typical masked text, times asked)])] for the top topics.
 
     Counts are over the whole period; the typical texts are the most frequent
     among the period's latest EXAMPLE_SAMPLE messages (so the page stays fast
     on a big log). Button presses ("/payload") are not shown as examples.
     """
-    top = top_topics(session, period, topics)
+    top = top_topics(session, period, topics, leave_out)
     if not top:
         return []
     recent = (

@@ -33,7 +33,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
-from bot.channels.inbox import Inbox, inbox_enabled
+from bot.channels.inbox import Inbox, inbox_enabled, sent_marks
 from bot.db.models import ButtonPayload, ChannelDelivery, OfferedButton
 from bot.handoff.relay import shared_relay
 from bot.handoff.residents import send_message
@@ -251,12 +251,40 @@ class MessengerOutput(OutputChannel):
         logger.warning("%s cannot send custom JSON; dropped a message to %s", self.name(), hashed(recipient_id))
 
 
+class HeldOutput(OutputChannel):
+    """Collects what Rasa says for one delivery; `send` passes it to the real
+    channel afterwards (inbox.py: sent only once Rasa has saved the tracker)."""
+
+    def __init__(self, real: OutputChannel) -> None:
+        self.real = real
+        self.messages: List[Dict[str, Any]] = []
+        self.recipient: Optional[str] = None
+
+    def name(self) -> str:  # Rasa picks channel-specific response variations by it
+        return self.real.name()
+
+    async def send_response(self, recipient_id: str, message: Dict[str, Any]) -> None:
+        self.recipient = recipient_id
+        self.messages.append(message)
+
+    async def send(self, on_sent: Optional[Callable[[int], Awaitable[None]]] = None, skip: int = 0) -> None:
+        """Send what was held (after the first `skip`); `on_sent(n)` after the n-th."""
+        held, self.messages = self.messages, []
+        for number, message in enumerate(held, start=1):
+            if number <= skip:
+                continue
+            await self.real.send_response(self.recipient, message)
+            if on_sent is not None:
+                await on_sent(number)
+
+
 class WebhookInput(InputChannel):
     """A Rasa input channel for a messenger that calls our webhook."""
 
     def __init__(self, sessions: sessionmaker) -> None:
         self.deliveries = DeliveryLog(sessions)
         self.inbox: Optional[Inbox] = Inbox(sessions) if inbox_enabled() else None
+        self.sent_marks = sent_marks() if self.inbox is not None else None
         self.relay = shared_relay(sessions)
         self._tasks: set = set()
         self.max_in_flight = int(os.environ.get("WEBHOOK_MAX_IN_FLIGHT", "") or DEFAULT_MAX_IN_FLIGHT)
@@ -364,7 +392,7 @@ class WebhookInput(InputChannel):
         if item_id is not None and self.inbox is not None:
             renewer = asyncio.ensure_future(self._keep_leased(item_id))
         try:
-            await self.handle(incoming, on_new_message)
+            await self.handle(incoming, on_new_message, hold=item_id is not None)
         finally:
             if renewer is not None:
                 renewer.cancel()
@@ -412,13 +440,44 @@ class WebhookInput(InputChannel):
                 await asyncio.to_thread(self.inbox.finish, item_id, "failed")
                 continue
             conversation = conversation_id(self.name(), incoming.sender)
-            if incoming.delivery_id and await asyncio.to_thread(self.inbox.in_tracker, conversation, incoming.delivery_id):
-                logger.info("%s: delivery %s was answered before its server stopped", self.name(), incoming.delivery_id)
-                await asyncio.to_thread(self.inbox.finish, item_id)
+            saved = None
+            if incoming.delivery_id:
+                saved = await asyncio.to_thread(self.inbox.answer_in_tracker, conversation, incoming.delivery_id)
+            if saved is not None:
+                # Rasa saved its answer, then the server stopped before (or while) sending it
+                logger.info("%s: sending the saved answer of delivery %s left by a stopped server",
+                            self.name(), incoming.delivery_id)
+                self._start_saved_answer(conversation, saved, item_id, incoming.delivery_id)
                 continue
             logger.info("%s: replaying delivery %s left by a stopped server", self.name(), incoming.delivery_id)
             self._start(incoming, on_new_message, item_id)
         return len(claimed)
+
+    def _marker(self, delivery_id: str) -> Optional[Callable[[int], Awaitable[None]]]:
+        if self.sent_marks is None or not delivery_id:
+            return None
+        marks = self.sent_marks
+
+        async def mark(count: int) -> None:
+            await marks.mark(self.name(), delivery_id, count)
+
+        return mark
+
+    def _start_saved_answer(self, conversation: str, messages: List[Dict[str, Any]], item_id: int,
+                            delivery_id: str = "") -> None:
+        async def send() -> None:
+            held = HeldOutput(self.get_output_channel())
+            held.recipient, held.messages = conversation, list(messages)
+            try:
+                skip = await self.sent_marks.count(self.name(), delivery_id) if self.sent_marks else 0
+                await held.send(self._marker(delivery_id), skip=skip)
+            except Exception:
+                logger.exception("%s: could not send a saved answer", self.name())
+            await asyncio.to_thread(self.inbox.finish, item_id)
+
+        task = asyncio.ensure_future(send())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
     async def _replay_forever(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         while not self.draining:
@@ -430,9 +489,12 @@ class WebhookInput(InputChannel):
                 logger.warning("%s: inbox replay failed", self.name(), exc_info=True)
             await asyncio.sleep(REPLAY_EVERY_SECONDS)
 
-    async def handle(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
-        """Process one accepted delivery; errors are logged, never raised."""
+    async def handle(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]],
+                     hold: bool = False) -> None:
+        """Process one accepted delivery; errors are logged, never raised. With
+        `hold`, Rasa's answer is sent once Rasa returns (it has saved the tracker)."""
         output = self.get_output_channel()
+        held: Optional[HeldOutput] = None
         conversation = conversation_id(self.name(), incoming.sender)
         try:
             if incoming.acknowledge is not None:
@@ -459,11 +521,19 @@ class WebhookInput(InputChannel):
             if not outcome.to_assistant:
                 return
             metadata = {"channel": self.name(), "delivery_id": incoming.delivery_id, **incoming.metadata}
+            held = HeldOutput(output) if hold else None
             await on_new_message(
-                UserMessage(text, output, conversation, input_channel=self.name(), metadata=metadata)
+                UserMessage(text, held or output, conversation, input_channel=self.name(), metadata=metadata)
             )
+            if held is not None:
+                await held.send(self._marker(incoming.delivery_id))
         except Exception:
             logger.exception("%s: handling delivery %s failed", self.name(), incoming.delivery_id)
+            if held is not None:
+                try:
+                    await held.send()  # what Rasa said before the failure
+                except Exception:
+                    logger.warning("%s: could not send a held answer", self.name(), exc_info=True)
             if incoming.kind != SERVICE:
                 await self.apologise(output, conversation)
 

@@ -10,6 +10,16 @@ replaying, the conversation's tracker in Redis is checked for the delivery's
 id (channels put it in the message metadata, Rasa keeps it on the `user`
 event): a delivery the dead server had answered and saved is not answered
 again. A delivery that failed WEBHOOK_MAX_ATTEMPTS times is given up.
+
+So that a delivery is answered exactly once, its answer is held while Rasa
+handles it and sent only after Rasa has saved the conversation
+(common.HeldOutput). A server that dies before that save has sent nothing, and
+the delivery is handled again; one that dies after it has saved the answer in
+the tracker, and the replaying server sends those saved messages instead of
+asking Rasa again, skipping the messages the dead server had marked as sent
+(SentMarks, in Redis, right after each send). Only a server that dies between
+a message reaching the messenger and its mark (one turn of the event loop)
+leaves a message that is sent twice.
 """
 from __future__ import annotations
 
@@ -38,6 +48,82 @@ def inbox_enabled(env: Optional[Mapping[str, str]] = None) -> bool:
 def _number(env: Mapping[str, str], name: str, default: float) -> float:
     raw = env.get(name, "").strip()
     return float(raw) if raw else default
+
+
+def answer_after(events: List[dict], delivery_id: str) -> Optional[List[dict]]:
+    """The messages of the bot events after the user event of ``delivery_id``, as
+    Rasa sent them (BotUttered.message()); None without that user event."""
+    answer: Optional[List[dict]] = None
+    for event in events:
+        kind = event.get("event")
+        if kind == "user":
+            if answer is not None:
+                break
+            if (event.get("metadata") or {}).get("delivery_id") == delivery_id:
+                answer = []
+        elif kind == "bot" and answer is not None:
+            message = dict(event.get("data") or {})
+            message["text"] = event.get("text")
+            message["timestamp"] = event.get("timestamp")
+            message.update(event.get("metadata") or {})
+            if message.get("image") == message.get("attachment"):
+                message["attachment"] = None
+            answer.append(message)
+    return answer
+
+
+class SentMarks:
+    """How many messages of a delivery's answer have been sent, in Redis.
+
+    Written (asynchronously, without leaving the event loop) right after each
+    message goes out, so a replaying server skips what a dead server had
+    already sent. Kept a day; never holds a message or a resident's id.
+    """
+
+    TTL_SECONDS = 24 * 3600
+
+    def __init__(self, url: str, prefix: str) -> None:
+        self._url = url
+        self._prefix = prefix
+        self._clients: dict = {}
+
+    def _client(self):  # noqa: ANN202
+        import asyncio
+
+        import redis.asyncio as aioredis
+
+        loop = id(asyncio.get_running_loop())
+        client = self._clients.get(loop)
+        if client is None:
+            client = aioredis.Redis.from_url(self._url, socket_connect_timeout=2.0, socket_timeout=2.0)
+            self._clients[loop] = client
+        return client
+
+    def _key(self, channel: str, delivery_id: str) -> str:
+        return f"{self._prefix}:sent:{channel}:{delivery_id[:128]}"
+
+    async def mark(self, channel: str, delivery_id: str, count: int) -> None:
+        try:
+            await self._client().set(self._key(channel, delivery_id), count, ex=self.TTL_SECONDS)
+        except Exception:  # Redis away: a replay may send this message again
+            pass
+
+    async def count(self, channel: str, delivery_id: str) -> int:
+        try:
+            value = await self._client().get(self._key(channel, delivery_id))
+        except Exception:
+            return 0
+        return int(value) if value is not None else 0
+
+
+def sent_marks(env: Optional[Mapping[str, str]] = None) -> Optional[SentMarks]:
+    env = os.environ if env is None else env
+    url = env.get("REDIS_URL", "").strip()
+    if not url:
+        return None
+    from bot.tracker_store import key_prefix_from
+
+    return SentMarks(url, key_prefix_from(env.get("REDIS_KEY_PREFIX")))
 
 
 class Inbox:
@@ -129,19 +215,26 @@ class Inbox:
             session.commit()
             return result.rowcount or 0
 
-    def in_tracker(self, conversation: str, delivery_id: str) -> bool:
-        """Whether Rasa already saved this delivery's message in the shared tracker."""
+    def answer_in_tracker(self, conversation: str, delivery_id: str) -> Optional[List[dict]]:
+        """The bot messages Rasa saved in the shared tracker in answer to this
+        delivery, or None when Rasa did not save the delivery's message."""
         from bot.tracker_store import key_prefix_from, redis_client
 
         url = os.environ.get("REDIS_URL", "").strip()
         if not url:
-            return False
+            return None
         client = redis_client(url)
         try:
             stored = client.get(f"{key_prefix_from(None)}:tracker:{conversation}")
         finally:
             client.close()
-        return stored is not None and json.dumps({"delivery_id": delivery_id})[1:-1].encode() in stored
+        if stored is None or json.dumps({"delivery_id": delivery_id})[1:-1].encode() not in stored:
+            return None
+        return answer_after(json.loads(stored).get("events") or [], delivery_id)
+
+    def in_tracker(self, conversation: str, delivery_id: str) -> bool:
+        """Whether Rasa already saved this delivery's message in the shared tracker."""
+        return self.answer_in_tracker(conversation, delivery_id) is not None
 
     def pending(self) -> int:
         with self._sessions() as session:

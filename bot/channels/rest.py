@@ -8,7 +8,10 @@ channel. This one refuses before Rasa sees anything:
   other channels' conversation ids are `<channel>:<id>`, so the two can never
   meet) -> 400;
 - a message that is not text -> 400, or longer than MAX_INPUT_CHARS -> 413;
-and the conversation is always the `rest` channel's, with no caller metadata.
+and the conversation is always the `rest` channel's, with no caller metadata
+but one flag that can only restrict the caller: `{"handoff_capped": true}`,
+which the web app sets when the client address has opened its hand-off
+tickets for the hour (bot/web/limits.py).
 """
 from __future__ import annotations
 
@@ -26,6 +29,7 @@ from sanic.response import HTTPResponse
 from rasa.utils.endpoints import bool_arg
 
 from bot.channels.common import MAX_INPUT_CHARS, channel_prompts
+from bot.handoff.relay import HANDOFF_CAPPED
 from bot.log_safety import protect_logs
 
 logger = logging.getLogger(__name__)
@@ -49,6 +53,14 @@ def refusal(data: Any) -> Optional[HTTPResponse]:
             {"error": f"message longer than {MAX_INPUT_CHARS} characters", "text": channel_prompts()["too_long"]},
             status=413,
         )
+    return None
+
+
+def allowed_metadata(data: Dict[str, Any]) -> Optional[Dict[str, Any]]:
+    """The only caller metadata kept: the web app's hand-off cap (it can only take a right away)."""
+    metadata = data.get("metadata")
+    if isinstance(metadata, dict) and metadata.get(HANDOFF_CAPPED) is True:
+        return {HANDOFF_CAPPED: True}
     return None
 
 
@@ -80,14 +92,15 @@ class RestInput(RasaRestInput):
             if refused is not None:
                 return refused
             sender, text = data["sender"], data["message"]
+            metadata = allowed_metadata(data)
             if bool_arg(request, "stream", default=False):
                 return response.stream(
-                    self.stream_response(on_new_message, text, sender, self.name(), None),
+                    self.stream_response(on_new_message, text, sender, self.name(), metadata),
                     content_type="text/event-stream",
                 )
             collector = CollectingOutputChannel()
             try:
-                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name()))
+                await on_new_message(UserMessage(text, collector, sender, input_channel=self.name(), metadata=metadata))
             except CancelledError:
                 logger.error("rest: handling a message timed out")
             except Exception as error:  # noqa: BLE001 - the message text stays out of the log

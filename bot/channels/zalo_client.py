@@ -8,6 +8,9 @@
   window, ...): logged, not retried.
 - Transient (-32, -100, HTTP 5xx, timeouts, connection errors): retried with
   exponential backoff, at most TRANSIENT_RETRIES times.
+- Every attempt waits for the OA's turn (bot/channels/send_limits.py: ZALO_SEND_PER_SECOND
+  overall, about one a second per user with bursts of 3), shared by every process
+  through Redis when REDIS_URL is set.
 """
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from typing import Any, Dict, Optional
 import aiohttp
 from sqlalchemy.orm import sessionmaker
 
+from bot.channels.send_limits import ZALO_PER_USER, SendLimiter, zalo_overall
 from bot.db.models import ChannelToken
 from bot.log_safety import hashed
 
@@ -85,7 +89,8 @@ class TokenStore:
 
 class ZaloClient:
     def __init__(
-        self, api_base_url: str, oauth_base_url: str, app_id: str, app_secret: str, tokens: TokenStore
+        self, api_base_url: str, oauth_base_url: str, app_id: str, app_secret: str, tokens: TokenStore,
+        limiter: Optional[SendLimiter] = None,
     ) -> None:
         self.send_url = api_base_url.rstrip("/") + "/v3.0/oa/message/cs"
         self.refresh_url = oauth_base_url.rstrip("/") + "/v4/oa/access_token"
@@ -94,6 +99,7 @@ class ZaloClient:
         self.tokens = tokens
         self._refresh_lock = asyncio.Lock()
         self._session: Optional[aiohttp.ClientSession] = None
+        self.limiter = limiter or SendLimiter.from_env("zalo:" + app_id, zalo_overall(), ZALO_PER_USER)
 
     def _http(self) -> aiohttp.ClientSession:
         if self._session is None or self._session.closed:
@@ -103,6 +109,7 @@ class ZaloClient:
     async def close(self) -> None:
         if self._session is not None:
             await self._session.close()
+        await self.limiter.close()
 
     async def send(self, user_id: str, message: Dict[str, Any]) -> SendResult:
         body = {"recipient": {"user_id": user_id}, "message": message}
@@ -111,6 +118,7 @@ class ZaloClient:
         while True:
             attempts += 1
             token = self.tokens.load().access_token
+            await self.limiter.wait(user_id)
             try:
                 answer = await self._post_message(body, token)
             except Transient as error:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Optional
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Date, DateTime, Float, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import declarative_base
 
 Base = declarative_base()
@@ -171,6 +171,8 @@ class AdminUser(Base):
     locked_until = Column(DateTime(timezone=True))
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     last_login_at = Column(DateTime(timezone=True))
+    # "editor" proposes answer changes, "approver" also publishes others' changes (bot/answers/)
+    role = Column(String(16), nullable=False, default="approver")
 
 
 class AdminSession(Base):
@@ -304,3 +306,60 @@ class WebOutbox(Base):
     message = Column(JSON, nullable=False)  # {"text": ..., "buttons": [...]}
     created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
     delivered_at = Column(DateTime(timezone=True))
+
+
+class Answer(Base):
+    """One editable answer: a domain response (`utter_*`), a journey step or a topic's sources.
+
+    `key` is "response:<utter_name>", "journey:<journey>/<step>" or
+    "source:<intent>". `seed` is the content the repo files had at the last
+    start (bot/answers/store.py seeds and re-syncs it); what residents get is
+    the version `published_version_id` names.
+    """
+
+    __tablename__ = "answers"
+
+    id = Column(Integer, primary_key=True)
+    key = Column(String(200), nullable=False, unique=True)
+    kind = Column(String(16), nullable=False)  # response / journey / source
+    seed = Column(JSON, nullable=False)
+    published_version_id = Column(Integer)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)
+
+
+class AnswerVersion(Base):
+    """A version of an answer: every edit is kept, with who, when and why.
+
+    Status: draft (being edited), review (waiting for an approver), published
+    (what residents get; one per answer), archived (was published), rejected.
+    """
+
+    __tablename__ = "answer_versions"
+    __table_args__ = (
+        UniqueConstraint("answer_id", "number", name="uq_answer_version_number"),
+        Index("ix_answer_versions_status", "status"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    answer_id = Column(Integer, nullable=False, index=True)
+    number = Column(Integer, nullable=False)
+    content = Column(JSON, nullable=False)
+    status = Column(String(16), nullable=False)
+    author = Column(String(64), nullable=False)  # an admin username, or "repo" for the files
+    reason = Column(Text, nullable=False, default="")
+    source = Column(Text)  # where the facts come from (document number and date, or official page)
+    checked_on = Column(Date)  # when that source was checked
+    created_at = Column(DateTime(timezone=True), nullable=False, default=utcnow)
+    reviewed_by = Column(String(64))
+    reviewed_at = Column(DateTime(timezone=True))
+    published_at = Column(DateTime(timezone=True))
+
+
+class AnswerRevision(Base):
+    """One row: a counter raised by every publish, polled by every process to refresh its cache."""
+
+    __tablename__ = "answer_revision"
+
+    id = Column(Integer, primary_key=True)
+    revision = Column(Integer, nullable=False, default=0)
+    updated_at = Column(DateTime(timezone=True), nullable=False, default=utcnow, onupdate=utcnow)

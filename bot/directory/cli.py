@@ -67,8 +67,8 @@ def import_command(file: str, dry_run: bool, stdout: TextIO, stderr: TextIO) -> 
         print(f"Trợ lý dùng danh bạ mới sau tối đa {CACHE_SECONDS:.0f} giây.", file=stdout)
     samples = sum(team.is_sample for team in teams)
     if samples:
-        print(f"Lưu ý: còn {samples} dòng mẫu [MẪU]. Người dân sẽ nhận số liên hệ giả; hãy thay bằng danh bạ thật.",
-              file=stdout)
+        print(f"Lưu ý: còn {samples} dòng mẫu [MẪU]. Người dân không được xem các dòng này "
+              "(trợ lý chỉ đến UBND xã/phường); hãy thay bằng danh bạ thật.", file=stdout)
     return 0
 
 

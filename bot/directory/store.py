@@ -190,8 +190,9 @@ def _warn_if_sample(url: str, directory: Directory) -> None:
     if samples and url not in _warned_sample:
         _warned_sample.add(url)
         logger.warning(
-            "The team directory holds %d SAMPLE rows marked [MẪU] (of %d): residents are given placeholder "
-            "contacts. Import the real directory: python -m bot directory import FILE",
+            "The team directory holds %d SAMPLE rows marked [MẪU] (of %d): residents are never shown them and "
+            "get the general way (the commune People's Committee). Import the real directory: "
+            "python -m bot directory import FILE",
             samples, len(directory.teams),
         )
 

@@ -36,6 +36,9 @@ from bot.nlu.scam_detector import default_detector
 logger = logging.getLogger(__name__)
 
 END_PAYLOAD = "/handoff_end"
+# Message metadata set by the web app when the resident's client address has opened
+# WEB_HANDOFF_TICKETS_PER_IP_HOUR tickets this hour (bot/web/limits.py): no new ticket.
+HANDOFF_CAPPED = "handoff_capped"
 RATING_PAYLOAD = '/handoff_rating{"rating":%d}'
 _RATING_PAYLOAD_RE = re.compile(r'^/handoff_rating\{"rating":\s*([1-5])\}$')
 _TYPED_RATING_RE = re.compile(r"^([1-5])(?: (?:sao|diem))?$")

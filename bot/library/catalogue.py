@@ -40,7 +40,7 @@ from datetime import date
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
@@ -327,8 +327,15 @@ def build_catalogue(
     menu_rules_path: Path = MENU_RULES,
     nlu_dir: Path = NLU_DIR,
     journeys_path: Path = DEFINITIONS_PATH,
+    published_responses: Optional[Dict[str, List[Dict[str, Any]]]] = None,
+    published_journeys: Optional[Callable[[JourneyCatalogue], JourneyCatalogue]] = None,
+    published_dates: Optional[Dict[str, date]] = None,
 ) -> AnswerCatalogue:
+    """The catalogue of the files, or of the answers published in the admin (bot/answers/published.py):
+    their responses, a function giving the journeys their step texts, the sources' check dates."""
     responses, intent_files = load_responses(domain_dir)
+    if published_responses is not None:
+        responses.update({name: v for name, v in published_responses.items() if name in responses})
     read = answer_rules(rules_path)
     rules = {
         intent: [r for r in names if r in ACTION_TEXTS or (r in responses and general_variation(responses[r]))]
@@ -337,6 +344,9 @@ def build_catalogue(
     rules = {intent: names for intent, names in rules.items() if names}
     examples = nlu_examples(nlu_dir)
     journeys = JourneyCatalogue.from_file(journeys_path)
+    if published_journeys is not None:
+        journeys = published_journeys(journeys)
+    updated: Callable[[str], Optional[date]] = last_checked if published_dates is None else published_dates.get
 
     # Topics and the intents in each, from the main menu.
     topics: Dict[str, str] = {}
@@ -426,7 +436,7 @@ def build_catalogue(
             id=intent, topic=members[intent], title=title, messages=messages, kind=TOPIC,
             keywords=examples.get(intent, []) + conditional,
             related=[journey_ids[j] for j, offering in offered_by.items() if intent in offering],
-            intent=intent, partial=read[intent][1], updated=last_checked(intent),
+            intent=intent, partial=read[intent][1], updated=updated(intent),
         ))
 
     topic_order = list(topics)

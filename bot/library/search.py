@@ -25,7 +25,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
-from bot.library.catalogue import JOURNEY, AnswerCatalogue, Entry, catalogue
+from bot.answers.published import library_catalogue
+from bot.library.catalogue import JOURNEY, AnswerCatalogue, Entry
 from bot.nlu.normalizer import default_normalizer
 
 TITLE_WEIGHT = 4.0
@@ -160,6 +161,11 @@ def _score(index: _Index, i: int, weights: Dict[str, float]) -> float:
 def prepare(library: Optional[AnswerCatalogue] = None) -> None:
     """Build the catalogue and its index now (they are built once, on first use otherwise)."""
     _index(library or catalogue())
+
+
+def catalogue() -> AnswerCatalogue:
+    """The library of the published answers (bot/answers/), rebuilt when one is published."""
+    return library_catalogue()
 
 
 def search(query: str, limit: int = 10, topic: Optional[str] = None,

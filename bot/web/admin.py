@@ -29,7 +29,7 @@ from bot.web.limits import LIMITS_KEY
 from bot.csv_safety import spreadsheet_safe
 from bot.analytics import charts, queries
 from bot.analytics.clustering import cluster_messages, nlu_yaml
-from bot.analytics.topics import known_intents
+from bot.analytics.topics import SMALL_TALK, answer_page, known_intents, title_of
 from bot.directory import Directory
 from bot.directory.store import load_teams
 from bot.web import auth
@@ -240,10 +240,11 @@ async def charts_page(request: web.Request) -> web.Response:
     period, first, last, error = period_of(request)
 
     def load(session):
-        return (queries.messages_per_day(session, period), queries.top_topics(session, period, 20),
-                queries.fallback_rate_per_day(session, period), queries.channels(session))
+        return (queries.messages_per_day(session, period), queries.top_topics(session, period, 20, SMALL_TALK),
+                queries.fallback_rate_per_day(session, period), queries.channels(session),
+                queries.top_topics(session, period, len(SMALL_TALK), only=SMALL_TALK))
 
-    per_day, topics, fallback, channels = await in_thread(request, load)
+    per_day, topics, fallback, channels, small_talk = await in_thread(request, load)
     fmt = Formatter(language_of(request))
     _ = gettext_for(request)
     days = list(per_day)
@@ -252,15 +253,22 @@ async def charts_page(request: web.Request) -> web.Response:
     return render(
         request, "admin/charts.html", first=first, last=last, error=error, channels=channels,
         per_day=charts.stacked_columns(days, series, _("Messages per day by channel"), fmt.number, fmt.day),
-        topics=charts.bar_chart(topics, _("Top 20 topics"), fmt.number),
+        topics=charts.bar_chart([(title_of(i), n) for i, n in topics], _("Top 20 topics"), fmt.number),
+        topic_rows=[(title_of(i), n, answer_page(i)) for i, n in topics],
+        small_talk=[(title_of(i), n) for i, n in small_talk],
         fallback=charts.line_chart([(d, f / n) for d, n, f in fallback if n], _("Fallback rate per day"), fmt.percent, fmt.day),
     )
 
 
 async def questions_page(request: web.Request) -> web.Response:
     period, first, last, error = period_of(request)
-    rows = await in_thread(request, lambda s: (queries.top_questions(s, period), queries.channels(s)))
-    return render(request, "admin/questions.html", topics=rows[0], channels=rows[1], first=first, last=last, error=error)
+    rows = await in_thread(request, lambda s: (
+        queries.top_questions(s, period, leave_out=SMALL_TALK), queries.channels(s),
+        queries.top_topics(s, period, len(SMALL_TALK), only=SMALL_TALK)))
+    topics = [(title_of(i), n, examples, answer_page(i)) for i, n, examples in rows[0]]
+    small_talk = [(title_of(i), n) for i, n in rows[2]]
+    return render(request, "admin/questions.html", topics=topics, small_talk=small_talk, channels=rows[1],
+                  first=first, last=last, error=error)
 
 
 async def inbox_page(request: web.Request) -> web.Response:

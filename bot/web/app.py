@@ -19,9 +19,10 @@ from aiohttp import web
 from sqlalchemy.orm import sessionmaker
 
 from bot.db.engine import session_factory
-from bot.handoff.relay import Relay
+from bot.handoff.relay import END_PAYLOAD, HANDOFF_CAPPED, Relay
 from bot.settings import Settings
 from bot.web.admin import add_routes as add_admin_routes
+from bot.web.answers_admin import add_routes as add_answer_routes
 from bot.web.library import add_routes as add_library_routes
 from bot.web.auth import AdminAccounts
 from bot.web.limits import LIMITS_KEY, WebLimits
@@ -78,7 +79,8 @@ async def chat_api(request: web.Request) -> web.Response:
     if len(message) > MAX_MESSAGE_CHARS:
         return _error(413, f"Tin nhắn dài quá {MAX_MESSAGE_CHARS} ký tự. Anh/chị gõ ngắn gọn hơn giúp em ạ.")
     limits = request.app[LIMITS_KEY]
-    if not limits.chat_allowed(limits.client_address(request), sender):
+    address = limits.client_address(request)
+    if not limits.chat_allowed(address, sender):
         answer = _error(429, TOO_FAST)
         answer.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return answer
@@ -86,9 +88,11 @@ async def chat_api(request: web.Request) -> web.Response:
     replies = _clean(outcome.replies)
     if not outcome.to_assistant:  # a person of the commune's team has the conversation
         return web.json_response({"messages": replies})
-    messages = await forward_to_rasa(request.app, sender, message)
+    messages = await forward_to_rasa(request.app, sender, message, handoff_capped=limits.handoff_capped(address))
     if messages is None:
         return _error(502, "Trợ lý số đang bận, anh/chị thử lại sau ít phút ạ.")
+    if opened_ticket(messages):
+        limits.handoff_opened(address)
     return web.json_response({"messages": replies + messages})
 
 
@@ -102,11 +106,20 @@ async def chat_updates(request: web.Request) -> web.Response:
     return web.json_response({"messages": _clean(messages)})
 
 
-async def forward_to_rasa(app: web.Application, sender: str, message: str) -> Any:
+def opened_ticket(messages: List[Dict[str, Any]]) -> bool:
+    """An answer of the assistant that opened a hand-off ticket (it offers to end the hand-off)."""
+    return any(button.get("payload") == END_PAYLOAD for m in messages for button in m.get("buttons", []))
+
+
+async def forward_to_rasa(app: web.Application, sender: str, message: str, handoff_capped: bool = False) -> Any:
+    """The assistant's answer; `handoff_capped`: the client address may open no more tickets now."""
     settings = app[SETTINGS_KEY]
     url = f"{settings.rasa_url}/webhooks/rest/webhook"
+    body: Dict[str, Any] = {"sender": sender, "message": message}
+    if handoff_capped:
+        body["metadata"] = {HANDOFF_CAPPED: True}
     try:
-        async with app[SESSION_KEY].post(url, json={"sender": sender, "message": message}) as response:
+        async with app[SESSION_KEY].post(url, json=body) as response:
             if response.status != 200:
                 logger.warning("Rasa answered %s", response.status)
                 return None
@@ -168,6 +181,7 @@ def create_app(settings: Settings, sessions: Optional[sessionmaker] = None) -> w
     if created:
         logger.info("Created the first admin account %r from ADMIN_USERNAME/ADMIN_PASSWORD", created)
     add_admin_routes(app, sessions)
+    add_answer_routes(app)
     add_library_routes(app)
     return app
 

@@ -83,6 +83,14 @@ class UserExists(AuthError):
     """An admin with this username already exists."""
 
 
+class InvalidRole(AuthError):
+    """Not one of ROLES."""
+
+
+# editor: proposes answer changes; approver: also publishes (bot/answers/store.py)
+ROLES = ("approver", "editor")
+
+
 class UnknownUser(LookupError):
     """No admin with this username."""
 
@@ -199,11 +207,14 @@ class AdminAccounts:
         with self._sessions() as db:
             return db.execute(select(func.count()).select_from(AdminUser)).scalar_one()
 
-    def create(self, username: str, password: str) -> AdminUser:
-        """A new admin; InvalidUsername, PasswordTooShort or UserExists when refused."""
+    def create(self, username: str, password: str, role: str = "approver") -> AdminUser:
+        """A new admin (role "approver" or "editor"); InvalidUsername, PasswordTooShort or UserExists when refused."""
         name = normalise_username(username)
+        if role not in ROLES:
+            raise InvalidRole(f"The role must be one of {', '.join(ROLES)}.")
         check_password_policy(password)
-        user = AdminUser(username=name, password_hash=hash_password(password), failed_logins=0, created_at=utcnow())
+        user = AdminUser(username=name, password_hash=hash_password(password), failed_logins=0, created_at=utcnow(),
+                         role=role)
         with self._sessions() as db:
             if db.execute(select(AdminUser.id).where(AdminUser.username == name)).first() is not None:
                 raise UserExists(f"The admin {name!r} already exists.")
@@ -318,6 +329,7 @@ class SessionInfo:
     username: str
     csrf_token: str
     expires_at: datetime
+    role: str = "approver"  # "editor" or "approver" (answers, bot/answers/store.py)
 
 
 def token_hash(token: str) -> str:
@@ -365,19 +377,19 @@ class AdminSessions:
         key = token_hash(token)
         with self._sessions.begin() as db:
             row = db.execute(
-                select(AdminSession, AdminUser.username)
+                select(AdminSession, AdminUser.username, AdminUser.role)
                 .join(AdminUser, AdminUser.id == AdminSession.user_id, isouter=True)
                 .where(AdminSession.token_hash == key)
             ).first()
             if row is None:
                 return None
-            stored, username = row
+            stored, username, role = row
             expires_at = as_utc(stored.expires_at)
             if expires_at <= now or username is None:  # expired, or its admin was removed
                 db.delete(stored)
                 return None
             return SessionInfo(user_id=stored.user_id, username=username,
-                               csrf_token=stored.csrf_token, expires_at=expires_at)
+                               csrf_token=stored.csrf_token, expires_at=expires_at, role=role or "approver")
 
     def end(self, token: Optional[str]) -> None:
         """Log out: forget the session of `token` (no-op when unknown)."""

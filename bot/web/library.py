@@ -24,7 +24,8 @@ from typing import Any, Optional
 import jinja2
 from aiohttp import web
 
-from bot.library.catalogue import JOURNEY, catalogue
+from bot.answers.published import library_catalogue as catalogue
+from bot.library.catalogue import JOURNEY
 from bot.library.search import prepare, search
 
 logger = logging.getLogger(__name__)
@@ -88,7 +89,7 @@ async def library_page(request: web.Request) -> web.Response:
     if topic is not None and library.topic(topic) is None:
         notices.append("Không có chủ đề này; đang tìm trong mọi chủ đề.")
         topic = None
-    results = search(query, limit=MAX_RESULTS if query else 0, topic=topic)
+    results = search(query, limit=MAX_RESULTS if query else 0, topic=topic, library=library)
     return render(
         "library/index.html", query=query, topic=topic, results=results, notices=notices,
         topic_label=library.topic_label(topic) if topic else None,

@@ -11,7 +11,15 @@ The limits (per minute unless told, each overridable by a variable):
 | chat messages per client address | 30 | WEB_RATE_PER_IP |
 | chat messages per conversation (sender) | 12 | WEB_RATE_PER_SENDER |
 | new conversations per client address, per hour | 20 | WEB_NEW_SENDERS_PER_IP_HOUR |
+| hand-off tickets opened from a client address, per hour | 10 | WEB_HANDOFF_TICKETS_PER_IP_HOUR |
 | failed admin logins per client address, per 15 minutes | 10 | ADMIN_LOGIN_FAILURES_PER_IP |
+
+Hand-off tickets are counted when an answer of the assistant opened one (it
+carries the "end the hand-off" button); once an address has reached its
+number, its messages go to Rasa marked `handoff_capped` and the hand-off
+points the resident to the commune People's Committee without posting a
+ticket (actions/handoff.py). This is on top of the per-group cap of the
+action server (HANDOFF_MAX_TICKETS_PER_GROUP_HOUR).
 
 The client address is the peer's, or the last X-Forwarded-For hop when the
 peer is one of FORWARDED_ALLOW_IPS (a reverse proxy in front of the app).
@@ -101,6 +109,7 @@ class WebLimits:
     senders_seen: Limiter
     login_failures: Limiter
     trusted_proxies: frozenset
+    handoff_tickets: Limiter
 
     @classmethod
     def from_env(cls, env: Optional[Mapping[str, str]] = None) -> "WebLimits":
@@ -113,6 +122,7 @@ class WebLimits:
             senders_seen=Limiter(10**9, 3600),  # which senders were seen in the last hour
             login_failures=Limiter(_int(env, "ADMIN_LOGIN_FAILURES_PER_IP", 10), 15 * 60),
             trusted_proxies=proxies,
+            handoff_tickets=Limiter(_int(env, "WEB_HANDOFF_TICKETS_PER_IP_HOUR", 10), 3600),
         )
 
     def client_address(self, request: web.Request) -> str:
@@ -142,6 +152,14 @@ class WebLimits:
         self.per_ip.hit(address)
         self.per_sender.hit(sender)
         return True
+
+    def handoff_capped(self, address: str) -> bool:
+        """The address has opened its hand-off tickets for this hour."""
+        return self.handoff_tickets.blocked(address)
+
+    def handoff_opened(self, address: str) -> None:
+        """An answer to the address opened a hand-off ticket."""
+        self.handoff_tickets.hit(address)
 
 
 LIMITS_KEY = web.AppKey("limits", WebLimits)

@@ -183,14 +183,77 @@ async def test_a_delivery_already_saved_in_the_shared_tracker_is_not_answered_ag
         for task in list(dying._tasks):
             task.cancel()
         # what Rasa saved before the server died: the user event with the delivery's metadata
-        saved = {"events": [{"event": "user", "text": "da tra loi", "metadata": {"delivery_id": "77"}}]}
+        # what Rasa saved before the server died: the user event with the delivery's
+        # metadata and its answer; the server died before sending it
+        saved = {"events": [
+            {"event": "user", "text": "cau truoc", "metadata": {"delivery_id": "76"}},
+            {"event": "bot", "text": "tra loi cu"},
+            {"event": "user", "text": "da tra loi", "metadata": {"delivery_id": "77"}},
+            {"event": "action", "name": "utter_x"},
+            {"event": "bot", "text": "Dạ, câu trả lời", "data": {"buttons": [{"title": "Menu", "payload": "/menu"}]}},
+            {"event": "bot", "text": "Bước tiếp"},
+            {"event": "user", "text": "sau do", "metadata": {"delivery_id": "78"}},
+            {"event": "bot", "text": "tra loi sau"},
+        ]}
         import redis
 
         redis.Redis.from_url(url).set(f"{prefix}:tracker:fake:4", json.dumps(saved))
         assistant = Assistant()
         await live.replay_expired(assistant)
         await settle(live)
-        assert assistant.got == [] and live.inbox.pending() == 0
+        assert assistant.got == [] and live.inbox.pending() == 0  # Rasa is not asked again
+        assert live.output.sent == [("fake:4", "Dạ, câu trả lời"), ("fake:4", "Bước tiếp")]  # its saved answer is sent
+        assert dying.output.sent == []
+
+
+class Speaking(Assistant):
+    """Says two messages through the message's output channel, then waits (Rasa saving)."""
+
+    async def __call__(self, message):
+        await message.output_channel.send_response(message.sender_id, {"text": "mot"})
+        await message.output_channel.send_response(message.sender_id, {"text": "hai"})
+        await super().__call__(message)
+
+
+async def test_an_answer_is_sent_only_once_rasa_has_finished(sessions, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    channel = FakeChannel(sessions)
+    speaking = Speaking(hold=True)
+    await channel.receive(Request({"id": 9, "chat": 5, "text": "cau hoi"}), speaking)
+    await asyncio.sleep(0.1)
+    assert channel.output.sent == []  # held while Rasa has not returned
+    speaking.release.set()
+    await settle(channel)
+    assert channel.output.sent == [("fake:5", "mot"), ("fake:5", "hai")]
+
+
+async def test_a_server_that_dies_before_rasa_saved_has_sent_nothing(sessions, monkeypatch):
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/15")  # no tracker there: Rasa saved nothing
+    monkeypatch.setenv("REDIS_KEY_PREFIX", "trolysonone")
+    monkeypatch.setenv("WEBHOOK_LEASE_SECONDS", "0")
+    dying, live = FakeChannel(sessions), FakeChannel(sessions)
+    await dying.receive(Request({"id": 10, "chat": 6, "text": "cau hoi"}), Speaking(hold=True))
+    await asyncio.sleep(0.05)
+    for task in list(dying._tasks):
+        task.cancel()
+    await asyncio.sleep(0.05)
+    again = Speaking()
+    await live.replay_expired(again)
+    await settle(live)
+    assert dying.output.sent == []
+    assert live.output.sent == [("fake:6", "mot"), ("fake:6", "hai")] and again.got == [("fake:6", "cau hoi")]
+
+
+def test_the_saved_answer_is_what_rasa_sent():
+    from rasa.shared.core.events import BotUttered
+
+    from bot.channels.inbox import answer_after
+
+    bot = BotUttered("Dạ", {"buttons": [{"title": "A", "payload": "/a"}], "image": None, "attachment": None})
+    events = [{"event": "user", "text": "x", "metadata": {"delivery_id": "1"}}, bot.as_dict()]
+    assert answer_after(events, "1") == [bot.message()]
+    assert answer_after(events, "2") is None
+    assert answer_after(events[:1], "1") == []
 
 
 async def test_a_slow_delivery_keeps_its_lease_and_is_not_taken_over(sessions, monkeypatch):
@@ -205,3 +268,31 @@ async def test_a_slow_delivery_keeps_its_lease_and_is_not_taken_over(sessions, m
     slow.release.set()
     await settle(slow_server)
     assert slow.got == [("fake:2", "cham")] and slow_server.inbox.pending() == 0
+
+
+async def test_a_replay_skips_the_messages_the_dead_server_had_sent(sessions, monkeypatch):
+    import redis
+
+    from tests.services import redis_prefix
+
+    with redis_prefix() as (url, prefix):
+        monkeypatch.setenv("REDIS_URL", url)
+        monkeypatch.setenv("REDIS_KEY_PREFIX", prefix)
+        monkeypatch.setenv("WEBHOOK_LEASE_SECONDS", "0")
+        first = FakeChannel(sessions)
+        await first.receive(Request({"id": 90, "chat": 7, "text": "cau hoi"}), Speaking())
+        await settle(first)
+        client = redis.Redis.from_url(url)
+        assert client.get(f"{prefix}:sent:fake:90") == b"2"  # marked as they went out
+        # a server that sent the first of two saved messages, then died
+        dying, live = FakeChannel(sessions), FakeChannel(sessions)
+        await dying.receive(Request({"id": 91, "chat": 8, "text": "cau hoi"}), Assistant(hold=True))
+        for task in list(dying._tasks):
+            task.cancel()
+        saved = {"events": [{"event": "user", "text": "cau hoi", "metadata": {"delivery_id": "91"}},
+                            {"event": "bot", "text": "mot"}, {"event": "bot", "text": "hai"}]}
+        client.set(f"{prefix}:tracker:fake:8", json.dumps(saved))
+        client.set(f"{prefix}:sent:fake:91", 1)
+        await live.replay_expired(Assistant())
+        await settle(live)
+        assert live.output.sent == [("fake:8", "hai")] and live.inbox.pending() == 0

@@ -50,3 +50,29 @@ def test_a_caller_cannot_claim_another_input_channel(assistant):
 
 def test_the_web_chat_senders_still_work(assistant):
     assert rest(assistant, "web-0123456789abcdef", "xin chao")
+
+
+def test_a_hand_off_marked_capped_by_the_web_app_posts_no_ticket(assistant, fake_telegram):
+    """The web app marks messages from an address over WEB_HANDOFF_TICKETS_PER_IP_HOUR; the
+    hand-off then points to the commune People's Committee and opens no ticket."""
+    from bot.prompts import section
+
+    who = "rest-capped-address"
+    capped = {"metadata": {"handoff_capped": True}}
+    assert rest_call(assistant, {"sender": who, "message": "/request_human", **capped})[0] == 200
+    status, body = rest_call(assistant, {"sender": who, "message": "xa hoa binh", **capped})
+    answer = [m.get("text") for m in json.loads(body)]
+    assert status == 200 and section("handoff")["capped"] in answer, answer
+    assert all(len(text or "") <= 220 for text in answer) and len(answer) <= 3
+    with session_factory(assistant["DATABASE_URL"])() as session:
+        assert session.execute(select(HandoffTicket).where(HandoffTicket.conversation_id == who)).first() is None
+
+
+def test_other_caller_metadata_is_dropped(assistant):
+    """Only the `handoff_capped: true` flag passes (it can only take a right away)."""
+    who = "rest-other-metadata"
+    other = {"metadata": {"handoff_capped": "no", "channel": "telegram"}}
+    assert rest_call(assistant, {"sender": who, "message": "/request_human", **other})[0] == 200
+    assert rest_call(assistant, {"sender": who, "message": "xa hoa binh", **other})[0] == 200
+    with session_factory(assistant["DATABASE_URL"])() as session:
+        assert session.execute(select(HandoffTicket).where(HandoffTicket.conversation_id == who)).first() is not None

@@ -1,8 +1,9 @@
 """The hand-off relay end to end: the running assistant, the fake Telegram and Zalo APIs.
 
 A resident on Telegram, on Zalo or in the web chat asks for a person, names
-their commune and is connected to the commune team's Telegram group (sample
-directory: Xã Hòa Bình -> -1001000000002, Phường Quang Trung -> -1001000000003).
+their commune and is connected to the commune team's Telegram group (the test
+directory tests/data/team_directory.test.csv, imported by tests/serve_helpers.py:
+Xã Hòa Bình -> -1001000000002, Phường Quang Trung -> -1001000000003).
 """
 import itertools
 import json

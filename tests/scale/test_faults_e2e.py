@@ -9,7 +9,13 @@ or by cutting a proxy, never by stopping the machine's services.
 - PostgreSQL unreachable for 30 s: answers go on, the log catches up, nothing
   lost or doubled;
 - Redis dropped (as in a restart): in-flight conversations get an answer or a
-  polite "try again", no server crashes, the next message works.
+  polite "try again", no server crashes, the next message works;
+- the action server killed: the resident gets a polite "try again" answer,
+  and the next message works once serve has restarted it.
+
+The assistant here is a fresh install: its team directory holds only the
+shipped sample rows ([MẪU]), which no resident may ever be shown (the hand-off
+and community-team answers give the general way instead).
 """
 import itertools
 import json
@@ -28,7 +34,10 @@ from bot.journeys.render import start_payload
 from bot.questionlog.pseudonym import Pseudonymiser
 from tests.databases import postgres_database
 from tests.fakes.telegram_api import callback_update, private_text_update
-from tests.serve_helpers import TELEGRAM_SECRET, channel_env, http, post, start_assistant, stop_assistant
+from bot.prompts import section
+from tests.serve_helpers import (
+    ROOT, TELEGRAM_SECRET, channel_env, http, port_open, post, start_assistant, stop_assistant,
+)
 from tests.services import rabbitmq_vhost, redis_prefix
 from tests.tcp_proxy import TcpProxy
 
@@ -54,6 +63,7 @@ def scaled(tmp_path_factory, fake_telegram, fake_zalo):
                 "SENDER_HASH_KEY": HASH_KEY,
                 "WEBHOOK_LEASE_SECONDS": "8",
                 "TELEGRAM_WEBHOOK_URL": "",
+                "TEAM_DIRECTORY_CSV": str(ROOT / "data" / "team_directory.sample.csv"),
             }
             running = start_assistant(tmp_path_factory.mktemp("scaled"), env)
             running.update(proxies={"pg": pg, "redis": redis, "rabbit": rabbit}, pg_url=pg_url)
@@ -211,3 +221,111 @@ def test_redis_dropped_gets_polite_answers_and_crashes_nothing(scaled, fake_tele
         fake_telegram.wait_for(fake_telegram.sent_to(chat), count=count + 1, timeout=60)
         assert any("tài khoản" in t.lower() for t in texts(fake_telegram, chat)[count:])
     assert rasa_pids(scaled) == pids, "a Rasa server crashed"
+
+
+def action_server_pid(assistant):
+    """The pid of the action server serve started (a child of the serve process of this test)."""
+    children = subprocess.run(["pgrep", "-P", str(assistant["process"].pid)], capture_output=True, text=True)
+    for pid in children.stdout.split():
+        try:
+            args = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+        except OSError:
+            continue
+        if b"bot.action_server" in args:
+            return int(pid)
+    return None
+
+
+def health(port):
+    try:
+        return http(f"http://127.0.0.1:{port}/health", timeout=5)[0] == 200
+    except OSError:
+        return False
+
+
+def test_action_server_killed_gets_a_polite_try_again_then_works_again(scaled):
+    try_again = section("channels")["try_again"]
+    victim = action_server_pid(scaled)
+    assert victim is not None and health(scaled["ACTIONS_PORT"])
+    serve = scaled["process"].pid
+    os.kill(serve, signal.SIGSTOP)  # serve would restart the action server at once; hold it
+    try:
+        os.kill(victim, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while port_open(scaled["ACTIONS_PORT"]) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not port_open(scaled["ACTIONS_PORT"])
+        status, answer = rest(scaled, "actions-down-1", "chi tung buoc tra tien dien")  # needs a custom action
+        assert status == 200 and answer, answer
+        assert [m.get("text") for m in answer] == [try_again], answer
+        assert "/request_human" in [b["payload"] for b in answer[0].get("buttons", [])]
+    finally:
+        os.kill(serve, signal.SIGCONT)
+    deadline = time.monotonic() + 180
+    while not health(scaled["ACTIONS_PORT"]) and time.monotonic() < deadline:
+        time.sleep(1)
+    assert health(scaled["ACTIONS_PORT"]), "serve did not restart the action server"
+    assert action_server_pid(scaled) not in (None, victim)
+    status, answer = rest(scaled, "actions-down-1", "chi tung buoc tra tien dien")
+    assert status == 200 and any((m.get("text") or "").startswith("Bước 1/") for m in answer), answer
+    assert try_again not in [m.get("text") for m in answer]
+
+
+SAMPLE_COMMUNES = ("Tân Lập", "Hòa Bình", "Quang Trung", "Đồng Tâm", "Hùng Vương", "Yên Hòa")
+
+
+def shown(messages):
+    """Everything a resident sees of some bot messages: texts, button titles and payloads."""
+    return " ".join(
+        [m.get("text") or "" for m in messages]
+        + [b.get(k) or "" for m in messages for b in m.get("buttons", []) for k in ("title", "payload")]
+    )
+
+
+def keyboard(call):
+    markup = call.params.get("reply_markup") or {}
+    if isinstance(markup, str):
+        markup = json.loads(markup)
+    return markup.get("inline_keyboard", [])
+
+
+def test_a_fresh_install_never_shows_the_sample_directory(scaled, fake_telegram):
+    """Only the shipped [MẪU] rows: every hand-off and community-team answer, on the web chat's
+    REST path and on Telegram, is free of sample teams, phones and communes; no ticket is
+    posted to the sample's groups."""
+    started = time.monotonic()
+    conversations = [
+        ["/request_human", "xa hoa binh", "/ask_help_menu"],
+        ["cho toi gap nguoi that", "phuong quang trung"],
+        ["toi muon gap can bo ho tro", "khong biet"],
+        ["to cong nghe so cong dong o dau", "sdt to cong nghe so xa tan lap"],
+        ["toi o xa hoa binh", "/request_human", "Xã Hòa Bình"],
+    ]
+    generic = section("handoff")["generic"]
+    seen = []
+    for n, texts_ in enumerate(conversations):
+        for i, text in enumerate(texts_):
+            status, answer = rest(scaled, f"sample-dir-{n}", text)
+            assert status == 200, answer
+            seen.extend(answer)
+            if n in (0, 1) and i == 1:  # the commune named in the hand-off: the general way
+                assert generic in [m.get("text") for m in answer], answer
+    chat = next(chats)
+    for text in ["cho toi gap nguoi that", "xa hoa binh"]:
+        count = len(texts(fake_telegram, chat))
+        assert deliver(scaled, private_text_update(next(update_ids), chat, text)) == 200
+        fake_telegram.wait_for(fake_telegram.sent_to(chat), count=count + 1, timeout=60)
+    fake_telegram.settle(lambda call: call.method == "sendMessage", quiet=3, timeout=60)
+    telegram_seen = [
+        {"text": call.params.get("text"),
+         "buttons": [{"title": b.get("text"), "payload": b.get("callback_data")}
+                     for row in keyboard(call) for b in row]}
+        for call in fake_telegram.find(fake_telegram.sent_to(chat))
+    ]
+    assert generic in [m["text"] for m in telegram_seen], telegram_seen
+    everything = shown(seen) + " " + shown(telegram_seen)
+    assert "MẪU" not in everything and "0200 000" not in everything, everything
+    assert not [name for name in SAMPLE_COMMUNES if name in everything], everything
+    assert "/inform_commune" not in everything
+    for group in (-1001000000002, -1001000000003):  # the sample's groups got no ticket
+        assert [c for c in fake_telegram.find(fake_telegram.sent_to(group)) if c.at >= started] == []

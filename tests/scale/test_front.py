@@ -19,13 +19,22 @@ def names(found):
 
 def test_one_instance_and_no_variables_is_todays_set():
     found = services(Settings.from_env({}), Path("model.tar.gz"), {})
+    assert names(found) == ["nlu", "actions", "rasa", "web"]
+    # restarted on their own: the NLU process (the Rasa server parses meanwhile) and
+    # the action server (residents get a polite "try again" meanwhile)
+    assert [service.name for service in found if service.restart] == ["nlu", "actions"]
+
+
+def test_the_nlu_process_can_be_turned_off():
+    found = services(Settings.from_env({}), Path("model.tar.gz"), {"NLU_PROCESS": "off"})
     assert names(found) == ["actions", "rasa", "web"]
-    assert not any(service.restart for service in found)
+    # the action server (stateless) is restarted on its own; the Rasa server and the web app are not
+    assert [service.name for service in found if service.restart] == ["actions"]
 
 
 def test_rabbitmq_adds_the_consumer():
     found = services(Settings.from_env({}), Path("m"), {"RABBITMQ_URL": SHARED["RABBITMQ_URL"]})
-    assert names(found) == ["actions", "rasa", "web", "questionlog-consumer"]
+    assert names(found) == ["nlu", "actions", "rasa", "web", "questionlog-consumer"]
 
 
 def test_three_instances_behind_haproxy_on_the_contract_port():

@@ -182,19 +182,35 @@ def test_durations_read_in_two_units_at_most(seconds, vi, en):
     assert (format_duration(seconds, "vi"), format_duration(seconds, "en")) == (vi, en)
 
 
+def add_small_talk(client):
+    with client.sessions() as session:
+        session.execute(insert(QuestionLogEntry), [log_row(text_masked="chao em", intent="greet", answer="utter_greet")])
+        rebuild(session)
+        session.commit()
+
+
 async def test_charts_page_has_three_charts_and_channel_filter_works(client):
     await login(client)
+    add_small_talk(client)
     html = await (await client.get("/admin/charts")).text()
-    assert html.count("<svg") == 3 and "ask_open_bank_account" in html
+    assert html.count("<svg") == 3
+    # topics in the admins' words, each row linked to its answer page; small talk apart
+    assert "Mở tài khoản ngân hàng" in html and ">ask_open_bank_account<" not in html
+    assert '<a href="/admin/answers/entry/ask_open_bank_account">' in html
+    assert html.index("Chào hỏi, cảm ơn, có/không") > html.index('<a href="/admin/answers/entry/ask_open_bank_account">')
+    assert "Lời chào, giới thiệu trợ lý" in html.split("Chào hỏi, cảm ơn, có/không")[1]
     telegram = await (await client.get("/admin?channel=telegram")).text()
     assert re.search(r'id="messages">1<', telegram)
 
 
 async def test_top_questions_show_masked_examples(client):
     await login(client)
+    add_small_talk(client)
     html = await (await client.get("/admin/questions")).text()
-    assert "ask_open_bank_account" in html and "mo tai khoan ngan hang" in html
+    assert '<a href="/admin/answers/entry/ask_open_bank_account">' in html and "mo tai khoan ngan hang" in html
     assert "goi [SĐT] giup toi" in html
+    assert "Muốn gặp người hỗ trợ" in html  # a topic with no answer page: its title, no link
+    assert "Lời chào, giới thiệu trợ lý" in html.split("Chào hỏi, cảm ơn, có/không")[1]
 
 
 async def test_inbox_clusters_assign_and_export_yaml(client):

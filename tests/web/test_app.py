@@ -168,3 +168,60 @@ def test_the_limiter_forgets_idle_keys_and_stays_bounded():
     limiter.allow("one-more")
     assert len(limiter) == 1
     assert limiter.allow("x") and limiter.allow("x") and not limiter.allow("x")
+
+
+@pytest.fixture
+async def ticket_rasa():
+    """A fake Rasa whose hand-off answer opens a ticket (it offers "end the hand-off"), unless the
+    message came marked `handoff_capped`."""
+    received: List[Dict[str, Any]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        received.append(body)
+        if (body.get("metadata") or {}).get("handoff_capped"):
+            return web.json_response([{"text": "Dạ, anh/chị liên hệ UBND xã/phường ạ."}])
+        return web.json_response([
+            {"text": "Dạ, em đã chuyển yêu cầu của anh/chị tới tổ."},
+            {"text": "⚠️ ...", "buttons": [{"title": "❌ Kết thúc hỗ trợ", "payload": "/handoff_end"}]},
+        ])
+
+    app = web.Application()
+    app.router.add_post("/webhooks/rest/webhook", webhook)
+    server = TestServer(app, host="127.0.0.1")
+    await server.start_server()
+    yield server, received
+    await server.close()
+
+
+async def test_hand_off_tickets_per_address_are_capped(ticket_rasa, monkeypatch):
+    monkeypatch.setenv("WEB_HANDOFF_TICKETS_PER_IP_HOUR", "3")
+    server, received = ticket_rasa
+    client = await client_for(str(server.make_url("")).rstrip("/"))
+    try:
+        for i in range(5):  # a loop of new conversations from one address, each asking for a person
+            answer = await client.post("/api/chat", json={"sender": f"web-ticket-{i:08d}", "message": "xa hoa binh"})
+            assert answer.status == 200
+    finally:
+        await client.close()
+    capped = [bool((body.get("metadata") or {}).get("handoff_capped")) for body in received]
+    assert capped == [False, False, False, True, True]
+
+
+def test_the_hand_off_cap_is_bounded_and_forgets_after_an_hour():
+    from bot.web.limits import WebLimits
+
+    limits = WebLimits.from_env({"WEB_HANDOFF_TICKETS_PER_IP_HOUR": "2"})
+    now = [0.0]
+    limits.handoff_tickets._clock = lambda: now[0]
+    limits.handoff_tickets.max_keys = 100
+    for i in range(1000):
+        limits.handoff_opened(f"10.0.{i // 256}.{i % 256}")
+    assert len(limits.handoff_tickets) == 100
+    limits.handoff_opened("10.9.9.9")
+    limits.handoff_opened("10.9.9.9")
+    assert limits.handoff_capped("10.9.9.9") and not limits.handoff_capped("10.9.9.8")
+    now[0] = 3601
+    assert not limits.handoff_capped("10.9.9.9")
+    limits.handoff_opened("10.1.1.1")
+    assert len(limits.handoff_tickets) == 1

@@ -21,8 +21,10 @@ scored with one sparse matrix product, so loading a model never runs code.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text, Tuple, Type
 
 import numpy as np
@@ -98,6 +100,11 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         self._classes = classes or []
         self._origins = origins or []  # featurizers whose blocks are scored, in order
         self._widths = widths or {}  # featurizer -> block width
+
+    @classmethod
+    def fingerprint_addon(cls, config: Dict[Text, Any]) -> Optional[str]:
+        """Retrain when this code changes (Rasa's training cache would keep the old model)."""
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
 
     @classmethod
     def create(

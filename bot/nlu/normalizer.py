@@ -158,7 +158,10 @@ class TextNormalizer:
             else:
                 word = fold_word(raw)
                 table = self._units if match.start() == previous_number_end else self._expansions
-                words = table.get(word) or ((word, written_word(raw)),)
+                # one letter held down ('zzzz', 'mmmm') is not the abbreviation of
+                # that letter ('z' = 'vậy'): keyboard noise stays noise
+                held_down = len(raw) >= 3 and len(set(raw.lower())) == 1 and raw.isalpha()
+                words = (None if held_down else table.get(word)) or ((word, written_word(raw)),)
             previous_number_end = match.end() if raw.isdigit() else -1
             for folded, written in words:
                 result.append(NormalToken(folded, match.start(), match.end(), written))

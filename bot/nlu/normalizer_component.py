@@ -125,9 +125,13 @@ class VietnameseNormalizer(Tokenizer, GraphComponent):
 
     @classmethod
     def fingerprint_addon(cls, config: Dict[str, Any]) -> Optional[str]:
-        """Retrain when the data file changes."""
+        """Retrain when the data file or the normalising code changes (Rasa's
+        training cache would otherwise hand later components the old output)."""
         path = Path(config.get("data_path") or DEFAULT_DATA_PATH)
-        return hashlib.sha256(path.read_bytes()).hexdigest()
+        digest = hashlib.sha256(path.read_bytes())
+        for module in (Path(__file__), Path(__file__).with_name("normalizer.py")):
+            digest.update(module.read_bytes())
+        return digest.hexdigest()
 
     def train(self, training_data: TrainingData) -> Resource:
         """Stores the tables in the model so inference matches training."""

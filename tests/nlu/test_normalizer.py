@@ -138,3 +138,12 @@ def test_tin_nhan_is_not_expanded():
 def test_a_key_that_is_a_real_word_is_refused():
     with pytest.raises(ValueError, match="real word"):
         TextNormalizer(abbreviations={"ttin": "thông tin", "ko": "không"})
+
+
+def test_a_letter_held_down_is_noise_not_an_abbreviation():
+    from bot.nlu.normalizer import default_normalizer
+
+    normalizer = default_normalizer()
+    assert normalizer.normalize("z") == "vay"  # 'z' is short for 'vậy'
+    assert normalizer.normalize("zzzz mmmm") == "z m"  # but 'zzzz' is someone leaning on a key
+    assert normalizer.normalize("kooo dcccc") == "khong duoc"  # stretched abbreviations still expand

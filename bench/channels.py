@@ -47,6 +47,9 @@ ANSWER_TIMEOUT = 15.0
 REDELIVERY_SHARE = 0.1
 
 
+BUSY_RETRIES = 30
+
+
 @dataclass
 class Sent:
     user: str
@@ -80,8 +83,12 @@ class Channel:
 
     async def post_webhook(self, http: aiohttp.ClientSession, sent: Sent, raw: bytes, headers: dict) -> Sent:
         """POST a delivery to the channel's webhook (twice when it is a re-delivery)."""
-        async with http.post(self.url, data=raw, headers=headers) as reply:
-            assert reply.status == 200, await reply.text()
+        for _ in range(BUSY_RETRIES):
+            async with http.post(self.url, data=raw, headers=headers) as reply:
+                if reply.status != 503:  # busy: the messenger retries later
+                    assert reply.status == 200, await reply.text()
+                    break
+            await asyncio.sleep(1.0)
         sent.ack = time.monotonic() - sent.at
         if sent.redelivered:
             async with http.post(self.url, data=raw, headers=headers) as reply:

@@ -8,15 +8,32 @@ from __future__ import annotations
 import datetime
 import threading
 from dataclasses import replace
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from bot.answers import live
 from bot.journeys.engine import Catalogue, default_catalogue
 from bot.library.catalogue import AnswerCatalogue, build_catalogue
 
-_lock = threading.Lock()
-_journeys: Tuple[Optional[int], Optional[Catalogue]] = (None, None)
-_library: Tuple[Optional[int], Optional[AnswerCatalogue]] = (None, None)
+class PerRevision:
+    """A value built from the published answers' snapshot, rebuilt only when
+    its revision changes (one build at a time)."""
+
+    def __init__(self, build: Callable[[Any], Any]) -> None:
+        self._build = build
+        self._lock = threading.Lock()
+        self._built: Tuple[Optional[int], Any] = (None, None)
+
+    def get(self) -> Any:
+        snapshot = live.snapshot()
+        revision, value = self._built
+        if revision == snapshot.revision and value is not None:
+            return value
+        with self._lock:
+            revision, value = self._built
+            if revision != snapshot.revision or value is None:
+                value = self._build(snapshot)
+                self._built = (snapshot.revision, value)
+            return value
 
 
 def journeys_with_texts(base: Catalogue, texts: Dict[str, Dict[str, str]]) -> Catalogue:
@@ -32,17 +49,16 @@ def journeys_with_texts(base: Catalogue, texts: Dict[str, Dict[str, str]]) -> Ca
     return Catalogue(journeys)
 
 
+def _journeys_of(snapshot: Any) -> Catalogue:
+    return journeys_with_texts(default_catalogue(), snapshot.journey_texts())
+
+
+_journeys = PerRevision(_journeys_of)
+
+
 def journey_catalogue() -> Catalogue:
     """The journeys with their published step texts."""
-    global _journeys
-    snapshot = live.snapshot()
-    revision, catalogue = _journeys
-    if revision == snapshot.revision and catalogue is not None:
-        return catalogue
-    with _lock:
-        catalogue = journeys_with_texts(default_catalogue(), snapshot.journey_texts())
-        _journeys = (snapshot.revision, catalogue)
-    return catalogue
+    return _journeys.get()
 
 
 def responses() -> Dict[str, List[Dict[str, Any]]]:
@@ -76,22 +92,18 @@ def checked_dates(sources: Dict[str, List[Dict[str, Any]]]) -> Dict[str, datetim
     return found
 
 
+def _library_of(snapshot: Any) -> AnswerCatalogue:
+    texts = snapshot.journey_texts()
+    return build_catalogue(
+        published_responses=snapshot.responses(),
+        published_journeys=lambda base: journeys_with_texts(base, texts),
+        published_dates=checked_dates(snapshot.sources()),
+    )
+
+
+_library = PerRevision(_library_of)
+
+
 def library_catalogue() -> AnswerCatalogue:
     """The answer library (web pages, handouts, Telegram inline mode) of the published answers."""
-    global _library
-    snapshot = live.snapshot()
-    revision, library = _library
-    if revision == snapshot.revision and library is not None:
-        return library
-    with _lock:
-        revision, library = _library
-        if revision == snapshot.revision and library is not None:
-            return library
-        texts = snapshot.journey_texts()
-        library = build_catalogue(
-            published_responses=snapshot.responses(),
-            published_journeys=lambda base: journeys_with_texts(base, texts),
-            published_dates=checked_dates(snapshot.sources()),
-        )
-        _library = (snapshot.revision, library)
-    return library
+    return _library.get()

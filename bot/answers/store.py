@@ -273,14 +273,19 @@ def approve(factory: sessionmaker, version_id: int, actor: Actor) -> AnswerVersi
     if actor.role != APPROVER:
         raise NotAllowed("Chỉ người duyệt mới đăng được câu trả lời.")
     with factory() as session, session.begin():
-        version = session.get(AnswerVersion, version_id)
-        if version is None or version.status != REVIEW:
-            raise AnswerError("Phiên bản này không còn chờ duyệt.")
+        version = _in_review(session, version_id)
         if version.author == actor.username and not _was_approver(session, version):
             raise NotAllowed("Thay đổi của người biên tập cần một người khác duyệt.")
         answer = session.get(Answer, version.answer_id)
         _publish(session, answer, version, actor.username)
     _notify()
+    return version
+
+
+def _in_review(session: Session, version_id: int) -> AnswerVersion:
+    version = session.get(AnswerVersion, version_id)
+    if version is None or version.status != REVIEW:
+        raise AnswerError("Phiên bản này không còn chờ duyệt.")
     return version
 
 
@@ -296,9 +301,7 @@ def reject(factory: sessionmaker, version_id: int, actor: Actor) -> AnswerVersio
     if actor.role != APPROVER:
         raise NotAllowed("Chỉ người duyệt mới từ chối được.")
     with factory() as session, session.begin():
-        version = session.get(AnswerVersion, version_id)
-        if version is None or version.status != REVIEW:
-            raise AnswerError("Phiên bản này không còn chờ duyệt.")
+        version = _in_review(session, version_id)
         version.status = REJECTED
         version.reviewed_by = actor.username
         version.reviewed_at = utcnow()

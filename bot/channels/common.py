@@ -382,7 +382,11 @@ class WebhookInput(InputChannel):
 
     def _start(self, incoming: Incoming, on_new_message: Callable[[UserMessage], Awaitable[Any]],
                item_id: Optional[int]) -> None:
-        task = asyncio.ensure_future(self._handle_and_finish(incoming, on_new_message, item_id))
+        self._track(self._handle_and_finish(incoming, on_new_message, item_id))
+
+    def _track(self, work: Awaitable[None]) -> None:
+        """Run `work` in the background, counted in flight (the 503 bound, drain on stop)."""
+        task = asyncio.ensure_future(work)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
@@ -475,9 +479,7 @@ class WebhookInput(InputChannel):
                 logger.exception("%s: could not send a saved answer", self.name())
             await asyncio.to_thread(self.inbox.finish, item_id)
 
-        task = asyncio.ensure_future(send())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._track(send())
 
     async def _replay_forever(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> None:
         while not self.draining:

@@ -232,10 +232,6 @@ class Inbox:
             return None
         return answer_after(json.loads(stored).get("events") or [], delivery_id)
 
-    def in_tracker(self, conversation: str, delivery_id: str) -> bool:
-        """Whether Rasa already saved this delivery's message in the shared tracker."""
-        return self.answer_in_tracker(conversation, delivery_id) is not None
-
     def pending(self) -> int:
         with self._sessions() as session:
             return len(session.execute(

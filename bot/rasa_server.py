@@ -244,42 +244,35 @@ NLU_DOWN_SECONDS = 5.0  # after a failure, parse in process for this long before
 
 
 class RemoteNLU:
-    """The NLU process (bot/nlu_server.py) as seen from the Rasa server."""
+    """The NLU process (bot/nlu_server.py) as seen from the Rasa server: an
+    endpoint asked through ``EndpointConfig.request`` (the kept-open POOL)."""
 
     def __init__(self, url: str, token: str, clock: Any = None) -> None:
         import time
 
-        self.url = url.rstrip("/") + "/parse"
-        self.headers = {"X-NLU-Token": token}
+        from rasa.utils.endpoints import EndpointConfig
+
+        self.endpoint = EndpointConfig(url.rstrip("/"), headers={"X-NLU-Token": token})
         self._clock = clock or time.monotonic
         self._down_until = 0.0
-        self._sessions: Dict[int, Any] = {}
-
-    def _session(self) -> Any:
-        import aiohttp
-
-        loop = asyncio.get_running_loop()
-        session = self._sessions.get(id(loop))
-        if session is None or session.closed:
-            session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=NLU_TIMEOUT_SECONDS, connect=1.0))
-            self._sessions[id(loop)] = session
-        return session
 
     async def parse(self, text: str, message_id: Optional[str]) -> Optional[Dict[Text, Any]]:
         """Parse data, or None (down, slow, refused): the caller parses in process."""
         import logging
 
+        import aiohttp
+
         if self._clock() < self._down_until:
             return None
         try:
-            async with self._session().post(self.url, json={"text": text, "message_id": message_id},
-                                            headers=self.headers) as response:
-                if response.status == 200:
-                    return await response.json()
-                problem = f"HTTP {response.status}"
-        except (asyncio.TimeoutError, OSError, ValueError) as error:
-            problem = type(error).__name__
-        except Exception as error:  # aiohttp.ClientError and its kin  # noqa: BLE001
+            parsed = await self.endpoint.request(
+                json={"text": text, "message_id": message_id}, subpath="parse",
+                timeout=aiohttp.ClientTimeout(total=NLU_TIMEOUT_SECONDS, connect=1.0),
+            )
+            if isinstance(parsed, dict):
+                return parsed
+            problem = "no JSON"
+        except Exception as error:  # refused, timed out, an HTTP error: parse here  # noqa: BLE001
             problem = type(error).__name__
         self._down_until = self._clock() + NLU_DOWN_SECONDS
         logging.getLogger(__name__).warning(
@@ -287,9 +280,7 @@ class RemoteNLU:
         return None
 
     async def close(self) -> None:
-        for session in self._sessions.values():
-            await session.close()
-        self._sessions.clear()
+        await close_sessions()
 
 
 def patch_remote_nlu(env: Dict[str, str] = os.environ) -> Optional[RemoteNLU]:  # noqa: B006
